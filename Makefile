@@ -1,0 +1,64 @@
+# Two commands do everything on a fresh machine (see README.md):
+#   make reproduce   environment, data, every notebook at its default parameters -> results/
+#   make test        environment, data, pytest over avalib and nbval over smoke-parameter notebooks
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.avalib-installed
+SMOKE := build/smoke
+
+# Use the shared offline mirror when it exists and the caller named none.
+SHARED_MIRROR := $(abspath ../shared/datasets)
+ifeq ($(origin AVALIB_DATA_MIRROR),undefined)
+  ifneq ($(wildcard $(SHARED_MIRROR)/MANIFEST.tsv),)
+    export AVALIB_DATA_MIRROR := $(SHARED_MIRROR)
+  endif
+endif
+
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+STEMS := $(basename $(notdir $(NOTEBOOKS)))
+
+.PHONY: env data reproduce test benchmark clean $(addprefix notebook-,$(STEMS))
+
+env: $(STAMP)
+
+# The virtual environment, built once (the stamp), inside the repository only.
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# Verified copies of every dataset file into data/raw/ (CIFAR-10 is reported, not fatal, offline).
+data: $(STAMP)
+	$(PY) -m avalib.download
+
+# Every notebook through papermill at its default parameters; independent ones run under -j2.
+reproduce: $(addprefix notebook-,$(STEMS))
+	$(PY) -m avalib.results index
+
+# The executed notebook is written to a hidden partial file and renamed only on success.
+notebook-%: data
+	mkdir -p results/$*
+	$(PY) -m papermill --cwd . notebooks/$*.ipynb results/$*/.$*.partial.ipynb
+	mv results/$*/.$*.partial.ipynb results/$*/$*.ipynb
+
+# pytest over avalib, then every notebook with smoke parameters under nbval (results go to build/).
+test: data
+	rm -rf $(SMOKE) && mkdir -p $(SMOKE)/notebooks
+	for notebook in $(NOTEBOOKS); do \
+	  $(PY) -m papermill --prepare-only -p smoke True $$notebook \
+	    $(SMOKE)/notebooks/$$(basename $$notebook) 2>/dev/null; \
+	done
+	AVALIB_RESULTS_DIR=$(CURDIR)/$(SMOKE)/results $(PY) -m pytest tests $(SMOKE)/notebooks --nbval-lax
+
+benchmark: data
+	for script in benchmarks/*.py; do $(PY) $$script; done
+
+clean:
+	rm -rf build

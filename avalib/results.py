@@ -1,0 +1,169 @@
+"""Seeding, provenance and the results folder of a notebook.
+
+Each notebook writes into ``results/<notebook-stem>/``: tables as CSV and Markdown, figures as
+PNG, and ``provenance.json`` (git commit, resolved parameters, versions, device, threads, start
+and end time, wall seconds). Smoke runs write under ``build/smoke-results/`` instead, so a test
+never overwrites a committed result; ``$AVALIB_RESULTS_DIR`` overrides either root.
+
+``python -m avalib.results index`` writes ``results/README.md``, the index of every table and
+figure, the notebook that made it, and when.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from avalib.atomic import atomic_path, write_text
+from avalib.download import REPOSITORY_ROOT
+
+RESULTS_DIR_VARIABLE = "AVALIB_RESULTS_DIR"
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch; return a torch generator seeded with ``seed`` as well."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def results_root(smoke: bool) -> Path:
+    override = os.environ.get(RESULTS_DIR_VARIABLE)
+    if override:
+        return Path(override)
+    return REPOSITORY_ROOT / ("build/smoke-results" if smoke else "results")
+
+
+def _git_commit() -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPOSITORY_ROOT, text=True,
+                                capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=REPOSITORY_ROOT, text=True, capture_output=True).stdout.strip()
+        return commit + ("+uncommitted-changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+class RunRecord:
+    """The results folder of one notebook run, and its provenance.
+
+    >>> record = RunRecord("00_datasets", {"smoke": True, "seed": 0})
+    >>> record.table("splits", frame)        # splits.csv + splits.md
+    >>> record.figure("samples", figure)     # samples.png
+    >>> record.finish()                      # provenance.json
+    """
+
+    def __init__(self, stem: str, parameters: dict[str, Any]):
+        self.stem = stem
+        self.parameters = _jsonable(parameters)
+        self.smoke = bool(parameters.get("smoke", False))
+        self.directory = results_root(self.smoke) / stem
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.started = datetime.datetime.now(datetime.timezone.utc)
+        self._clock = time.perf_counter()
+        self.written: list[str] = []
+
+    def path(self, name: str) -> Path:
+        return self.directory / name
+
+    def table(self, name: str, frame: pd.DataFrame, decimals: int = 4, index: bool = True) -> None:
+        """Write ``frame`` as ``<name>.csv`` and ``<name>.md`` (numbers rounded to ``decimals``)."""
+        rounded = frame.round(decimals)
+        with atomic_path(self.path(f"{name}.csv")) as temporary:
+            rounded.to_csv(temporary, index=index)
+        write_text(self.path(f"{name}.md"), rounded.to_markdown(index=index) + "\n")
+        self.written += [f"{name}.csv", f"{name}.md"]
+
+    def figure(self, name: str, figure, dpi: int = 110) -> None:
+        """Write a matplotlib figure as ``<name>.png``."""
+        with atomic_path(self.path(f"{name}.png")) as temporary:
+            figure.savefig(temporary, format="png", dpi=dpi, bbox_inches="tight")
+        self.written.append(f"{name}.png")
+
+    def note(self, name: str, text: str) -> None:
+        """Write a Markdown note (e.g. why a part was skipped) as ``<name>.md``."""
+        write_text(self.path(f"{name}.md"), text.rstrip() + "\n")
+        self.written.append(f"{name}.md")
+
+    def provenance(self) -> dict[str, Any]:
+        ended = datetime.datetime.now(datetime.timezone.utc)
+        return {
+            "notebook": f"notebooks/{self.stem}.ipynb",
+            "git_commit": _git_commit(),
+            "parameters": self.parameters,
+            "python": sys.version.split()[0],
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "device": "cuda:" + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+            "torch_threads": torch.get_num_threads(),
+            "started_utc": self.started.isoformat(timespec="seconds"),
+            "ended_utc": ended.isoformat(timespec="seconds"),
+            "wall_seconds": round(time.perf_counter() - self._clock, 1),
+            "files": sorted(set(self.written)),
+        }
+
+    def finish(self) -> dict[str, Any]:
+        """Write ``provenance.json`` and return it."""
+        record = self.provenance()
+        write_text(self.path("provenance.json"), json.dumps(record, indent=2) + "\n")
+        return record
+
+
+def write_results_index(root: Path | None = None) -> Path:
+    """Write ``<root>/README.md``: every table and figure, the notebook that made it, and when."""
+    root = root or results_root(smoke=False)
+    lines = ["# Results index", "",
+             "Written by `make reproduce` (`python -m avalib.results index`). Each folder holds "
+             "the outputs of one notebook, the executed notebook itself and `provenance.json`.", ""]
+    for provenance_path in sorted(root.glob("*/provenance.json")):
+        provenance = json.loads(provenance_path.read_text())
+        folder = provenance_path.parent.name
+        lines += [f"## `{folder}/`", "",
+                  f"Made by `{provenance['notebook']}` at commit `{provenance['git_commit']}`, "
+                  f"finished {provenance['ended_utc']} ({provenance['wall_seconds']} s).", "",
+                  "| file | kind |", "| --- | --- |"]
+        for name in provenance["files"]:
+            kind = {"png": "figure", "csv": "table (CSV)", "md": "table / note (Markdown)"}
+            lines.append(f"| [`{name}`]({folder}/{name}) | {kind.get(name.rsplit('.', 1)[-1], 'file')} |")
+        notebook = provenance_path.parent / f"{folder}.ipynb"
+        if notebook.exists():
+            lines.append(f"| [`{notebook.name}`]({folder}/{notebook.name}) | executed notebook |")
+        lines.append("")
+    return write_text(root / "README.md", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["index"]:
+        sys.exit("usage: python -m avalib.results index")
+    print(f"wrote {write_results_index()}")

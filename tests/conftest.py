@@ -1,0 +1,15 @@
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+@pytest.fixture
+def mirror_dir() -> Path:
+    """The offline mirror the study runs against (CI has it too)."""
+    path = Path(os.environ.get("AVALIB_DATA_MIRROR") or SHARED_MIRROR)
+    if not (path / "MANIFEST.tsv").exists():
+        pytest.skip("no dataset mirror: set AVALIB_DATA_MIRROR")
+    return path
