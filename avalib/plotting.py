@@ -41,3 +41,23 @@ def image_grid_figure(rows: dict[str, torch.Tensor], columns: int, scale: float 
         figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def grouped_bars_figure(panels: dict, errors: dict | None = None, columns: int = 2,
+                        title: str | None = None):
+    """One bar chart per panel; each panel is a DataFrame (rows = groups on the x axis, columns =
+    bars within a group). ``errors``: DataFrames of the same shape drawn as error bars."""
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(rows, columns, squeeze=False, figsize=(6.5 * columns, 3.6 * rows))
+    for axis, (name, frame) in zip(axes.ravel(), panels.items()):
+        error = None if errors is None else errors.get(name)
+        frame.plot.bar(ax=axis, yerr=error, capsize=2, width=0.8, rot=0, legend=False)
+        axis.set_title(name)
+        axis.grid(axis="y", alpha=0.3)
+    axes.ravel()[0].legend(fontsize=8)
+    for axis in axes.ravel()[len(panels):]:
+        axis.set_visible(False)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure

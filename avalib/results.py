@@ -93,12 +93,15 @@ class RunRecord:
     def path(self, name: str) -> Path:
         return self.directory / name
 
-    def table(self, name: str, frame: pd.DataFrame, decimals: int = 4, index: bool = True) -> None:
-        """Write ``frame`` as ``<name>.csv`` and ``<name>.md`` (numbers rounded to ``decimals``)."""
+    def table(self, name: str, frame: pd.DataFrame, decimals: int = 4, index: bool = True,
+              markdown: pd.DataFrame | None = None) -> None:
+        """Write ``frame`` as ``<name>.csv`` and ``<name>.md`` (numbers rounded to ``decimals``);
+        ``markdown``, when given, is a more readable frame for the Markdown file."""
         rounded = frame.round(decimals)
         with atomic_path(self.path(f"{name}.csv")) as temporary:
             rounded.to_csv(temporary, index=index)
-        write_text(self.path(f"{name}.md"), rounded.to_markdown(index=index) + "\n")
+        shown = rounded if markdown is None else markdown
+        write_text(self.path(f"{name}.md"), shown.to_markdown(index=index) + "\n")
         self.written += [f"{name}.csv", f"{name}.md"]
 
     def figure(self, name: str, figure, dpi: int = 110) -> None:

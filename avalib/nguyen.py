@@ -1,0 +1,341 @@
+"""AVA1..AVA5, VAE and GAN of Nguyen, Abdalla & Amer (2024) as configurations of one trainer.
+
+Seven models are four switches (decoder discriminator d, lean decoder, encoder discriminator D,
+lean encoder) plus "has encoder" (the GAN has none). Three protocols:
+
+- ``reference``: what the authors' Java code does (``../shared/specs/nguyen_reference_implementation.md``):
+  zero initialisation, the code's per-layer update order, self-push terms from the generator's own
+  outputs, the dropped "- 1/2 I", the encoder-state overwrite, and BM = mean over 10 random
+  generations per test image of |d (1 - d)|, drawn from the encoder's last training state.
+- ``paper``: the update rules (5)-(7), (10), (13), (14), (16) as printed, with the real
+  discriminator outputs, the full KL gradient, random initialisation; each rule is an output error
+  injected into its own network and propagated by autograd. BM as eq. 17: the test image is
+  encoded, and the best (largest-BM) of 10 generations counts (our reading of "the best image").
+- ``exact``: the true gradients of the stated objectives (losses 3 / 12, balance functions
+  4 / 9 / 11 / 15), by autograd, with the reparameterised z so the encoder learns from
+  reconstruction; the GAN plays eq. 2. BM as in ``paper``.
+
+All learning rates and repeats train at once: every weight carries a leading run dimension.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import torch
+from tqdm import tqdm
+
+from avalib import nguyen_rules as rules
+from avalib.metrics import balance_metric
+from avalib.nets import ChannelMLP
+
+PAPER_LEARNING_RATES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1,
+                        0.09, 0.08, 0.07, 0.06, 0.05, 0.04, 0.03, 0.02, 0.01)
+PROTOCOLS = ("reference", "paper", "exact")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A model as switches (paper section 3)."""
+
+    name: str
+    decoder_discriminator: bool
+    lean_decoder: bool
+    encoder_discriminator: bool
+    lean_encoder: bool
+    has_encoder: bool = True
+
+
+VARIANTS = {v.name: v for v in [
+    Variant("AVA1", True, False, False, False),
+    Variant("AVA2", True, True, False, False),
+    Variant("AVA3", False, False, True, False),
+    Variant("AVA4", False, False, True, True),
+    Variant("AVA5", True, True, True, True),
+    Variant("VAE", False, False, False, False),
+    Variant("GAN", True, False, False, False, has_encoder=False),
+]}
+
+
+def variant_from_switches(decoder_discriminator: bool, lean_decoder: bool,
+                          encoder_discriminator: bool, lean_encoder: bool,
+                          has_encoder: bool = True) -> Variant:
+    """The model that a combination of switches is; ``ValueError`` for one the paper has not."""
+    switches = (decoder_discriminator, lean_decoder, encoder_discriminator, lean_encoder, has_encoder)
+    for variant in VARIANTS.values():
+        if dataclasses.astuple(variant)[1:] == switches:
+            return variant
+    raise ValueError(f"no model of the paper has switches {switches}")
+
+
+@dataclass(frozen=True)
+class NguyenConfig:
+    """Trainer settings; the defaults are the paper's (section 3) and the authors' code."""
+
+    protocol: str = "reference"
+    learning_rates: tuple[float, ...] = PAPER_LEARNING_RATES
+    repeats: int = 5                 # independent runs (seeds) of every learning rate
+    seed: int = 0
+    latent_size: int = 10
+    hidden_size: int = 100
+    passes: int = 1                  # passes over the images (the paper: one)
+    generations_per_image: int = 10
+    dtype: str = "float64"           # the authors' Java uses double
+
+    def __post_init__(self):
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {self.protocol!r}; use one of {PROTOCOLS}")
+        if not self.learning_rates or min(self.learning_rates) <= 0:
+            raise ValueError("learning_rates must be a non-empty tuple of positive numbers")
+        if self.repeats < 1 or self.passes < 1 or self.generations_per_image < 1:
+            raise ValueError("repeats, passes and generations_per_image must be >= 1")
+
+
+@dataclass
+class NguyenResult:
+    """``balance_metric`` (repeats, rates): NaN where the run diverged; ``diverged_at_step``
+    (repeats, rates): the first step with a non-finite value, -1 if none; ``samples``
+    (repeats, rates, 2, C, H, W): the first generation for test images 0 and N // 2."""
+
+    variant: str
+    config: NguyenConfig
+    balance_metric: torch.Tensor
+    diverged_at_step: torch.Tensor
+    samples: torch.Tensor
+
+
+class _Networks:
+    """The networks of one model for R runs x C channels, and the shared per-run quantities."""
+
+    def __init__(self, variant: Variant, config: NguyenConfig, channels: int, pixels: int):
+        self.runs = config.repeats * len(config.learning_rates)
+        self.channels, self.batch = channels, self.runs * channels
+        self.dtype = getattr(torch, config.dtype)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        rates = torch.tensor(config.learning_rates, dtype=self.dtype).repeat(config.repeats)
+        self.learning_rate = rates.repeat_interleave(channels)                 # (B,)
+        init = "zeros" if config.protocol == "reference" else "uniform"
+        make = lambda i, o: ChannelMLP(self.batch, i, config.hidden_size, o, init=init,
+                                       dtype=self.dtype, generator=self.generator)
+        latent = config.latent_size
+        self.encoder = make(pixels, 2 * latent) if variant.has_encoder else None
+        self.decoder = make(latent, pixels)
+        self.decoder_discriminator = make(pixels, 1) if variant.decoder_discriminator else None
+        self.encoder_discriminator = make(latent, 1) if variant.encoder_discriminator else None
+        if config.protocol != "reference":
+            for net in self.all():
+                net.requires_grad_()
+        self.latent = latent
+        self.state = None          # the encoder's current (mu, Sigma), for reference generation
+
+    def all(self) -> list[ChannelMLP]:
+        return [n for n in (self.encoder, self.decoder, self.decoder_discriminator,
+                            self.encoder_discriminator) if n is not None]
+
+    def noise(self, samples: int | None = None) -> torch.Tensor:
+        """r ~ N(0, I), one draw per latent coordinate shared by the channels: (B, [S,] L)."""
+        shape = (self.runs, self.latent) if samples is None else (self.runs, samples, self.latent)
+        draw = torch.randn(shape, generator=self.generator, dtype=self.dtype)
+        return draw.repeat_interleave(self.channels, dim=0)
+
+    def per_run(self, tensor: torch.Tensor) -> torch.Tensor:
+        return tensor.reshape(self.runs, -1)
+
+    def split(self, encoded: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return encoded[..., :self.latent], encoded[..., self.latent:]
+
+
+def _reference_step(nets: _Networks, variant: Variant, image: torch.Tensor) -> torch.Tensor:
+    """One per-sample step of the authors' code (spec, steps 1-5); returns values to check."""
+    lr, channels = nets.learning_rate, nets.channels
+    if not variant.has_encoder:                                   # GAN (spec, "VAE: ... GAN:")
+        fake_code = nets.noise()
+        fake = nets.decoder.forward(fake_code)[1]
+        d = nets.decoder_discriminator
+        real_output = d.forward(image)[1]
+        hidden, fake_output = d.forward(fake)
+        d.backprop_step(fake, hidden, rules.reference_discriminator_delta(real_output, fake_output,
+                                                                          None), lr)
+        code = nets.noise()
+        hidden, decoded = nets.decoder.forward(code)
+        nets.decoder.backprop_step(code, hidden, rules.reference_decoder_delta(
+            image, decoded, True, channels), lr)
+        return decoded
+    hidden, encoded = nets.encoder.forward(image)
+    mu, sigma = nets.split(encoded)
+    encoder_delta = rules.reference_encoder_delta(mu, sigma, variant.encoder_discriminator, channels)
+    nets.encoder.backprop_step(image, hidden, encoder_delta, lr)
+    code = mu + sigma.sqrt() * nets.noise()
+    hidden, decoded = nets.decoder.forward(code)
+    decoder_delta = rules.reference_decoder_delta(image, decoded, variant.decoder_discriminator,
+                                                  channels)
+    nets.decoder.backprop_step(code, hidden, decoder_delta, lr)
+    nets.state = (mu, sigma)
+    if variant.decoder_discriminator or variant.encoder_discriminator:
+        new_decoded = nets.decoder.forward(code)[1]
+    if variant.decoder_discriminator:
+        d = nets.decoder_discriminator
+        real_output = d.forward(image)[1]
+        hidden, fake_output = d.forward(new_decoded)
+        lean = decoder_delta.sum(-1, keepdim=True) if variant.lean_decoder else None
+        d.backprop_step(new_decoded, hidden,
+                        rules.reference_discriminator_delta(real_output, fake_output, lean), lr)
+    if variant.encoder_discriminator:
+        D = nets.encoder_discriminator
+        real_output = D.forward(mu)[1]
+        nets.state = nets.split(nets.encoder.forward(new_decoded)[1])    # the state overwrite
+        hidden, fake_output = D.forward(nets.state[0])
+        lean = encoder_delta.sum(-1, keepdim=True) if variant.lean_encoder else None
+        D.backprop_step(nets.state[0], hidden,
+                        rules.reference_discriminator_delta(real_output, fake_output, lean), lr)
+    return decoded
+
+
+def _injected_gradients(outputs_and_errors: list[tuple[torch.Tensor, torch.Tensor]],
+                        net: ChannelMLP) -> list[torch.Tensor]:
+    """-sum(error * d output / d theta) over ``net``'s own parameters only (autograd), so that
+    ``theta -= lr * gradient`` is the paper's ``theta += lr * error * ...``; nothing leaks
+    between networks."""
+    outputs = [o for o, _ in outputs_and_errors]
+    grad_outputs = [-e.detach() for _, e in outputs_and_errors]
+    return list(torch.autograd.grad(outputs, net.parameters(), grad_outputs, retain_graph=True))
+
+
+def _apply(updates: list[tuple[ChannelMLP, list[torch.Tensor]]], learning_rate: torch.Tensor) -> None:
+    """Apply every network's gradient only after all were computed from the same graph."""
+    for net, gradients in updates:
+        net.gradient_step(gradients, learning_rate)
+
+
+def _paper_step(nets: _Networks, variant: Variant, image: torch.Tensor) -> torch.Tensor:
+    """One per-sample step of the rules as printed, all from the same forward pass."""
+    lr = nets.learning_rate
+    d, D = nets.decoder_discriminator, nets.encoder_discriminator
+    if variant.has_encoder:
+        encoded = nets.encoder.forward(image)[1]
+        mu, sigma = nets.split(encoded)
+        code = (mu + sigma.sqrt() * nets.noise()).detach()         # eq. 5: no reconstruction path
+    else:
+        code = nets.noise()
+    decoded = nets.decoder.forward(code)[1]
+    decoder_push = encoder_push = None
+    errors = []
+    if d is not None:
+        real_output, fake_output = d.forward(image)[1], d.forward(decoded.detach())[1]
+        decoder_push = rules.discriminator_push(fake_output)
+        lean = rules.lean_term(image, decoded) if variant.lean_decoder else None
+        real_error, fake_error = rules.paper_discriminator_errors(real_output, fake_output, lean)
+        errors.append(([(real_output, real_error), (fake_output, fake_error)], d))
+    if D is not None:
+        fake_mu = nets.split(nets.encoder.forward(decoded.detach())[1])[0].detach()
+        real_output, fake_output = D.forward(mu.detach())[1], D.forward(fake_mu)[1]
+        encoder_push = rules.discriminator_push(fake_output)
+        lean = rules.lean_term(mu, fake_mu) if variant.lean_encoder else None
+        real_error, fake_error = rules.paper_discriminator_errors(real_output, fake_output, lean)
+        errors.append(([(real_output, real_error), (fake_output, fake_error)], D))
+    if variant.has_encoder:
+        decoder_error = rules.paper_decoder_error(image, decoded, decoder_push)
+        errors.append(([(encoded, rules.paper_encoder_error(mu, sigma, encoder_push))],
+                       nets.encoder))
+    else:                          # the GAN's decoder: eq. 2 derived as eq. 6, no reconstruction
+        decoder_error = decoder_push.expand_as(decoded)
+    errors.append(([(decoded, decoder_error)], nets.decoder))
+    _apply([(net, _injected_gradients(pairs, net)) for pairs, net in errors], lr)
+    return decoded
+
+
+def _ascent(objective: torch.Tensor, net: ChannelMLP) -> tuple[ChannelMLP, list[torch.Tensor]]:
+    """The update that maximises ``objective`` over ``net``'s parameters only."""
+    gradients = torch.autograd.grad(objective, net.parameters(), retain_graph=True)
+    return net, [-g for g in gradients]
+
+
+def _exact_step(nets: _Networks, variant: Variant, image: torch.Tensor) -> torch.Tensor:
+    """One per-sample SGD step on the true gradients of the stated objectives (autograd)."""
+    lr = nets.learning_rate
+    d, D = nets.decoder_discriminator, nets.encoder_discriminator
+    if variant.has_encoder:
+        mu, sigma = nets.split(nets.encoder.forward(image)[1])
+        code = mu + sigma.sqrt() * nets.noise()                     # reparameterised
+        decoded = nets.decoder.forward(code)[1]
+        loss = 0.5 * (image - decoded).pow(2).sum() \
+            + 0.5 * (sigma + mu.pow(2) - 1 - sigma.log()).sum()      # eq. 1: recon. + KL
+    else:
+        decoded = nets.decoder.forward(nets.noise())[1]
+        loss = decoded.new_zeros(())
+    updates = []
+    if d is not None:                                                # eqs. 2-4, 9
+        loss = loss + torch.log1p(-d.forward(decoded)[1]).sum()
+        balance = torch.log(d.forward(image)[1]).sum() \
+            + torch.log1p(-d.forward(decoded.detach())[1]).sum()
+        updates.append(_ascent(balance, d))
+    if D is not None:                                                # eqs. 11, 12, 15
+        fake_mu = nets.split(nets.encoder.forward(decoded)[1])[0]
+        loss = loss + torch.log1p(-D.forward(fake_mu)[1]).sum()
+        balance = torch.log(D.forward(mu.detach())[1]).sum() \
+            + torch.log1p(-D.forward(fake_mu.detach())[1]).sum()
+        updates.append(_ascent(balance, D))
+    generators = [n for n in (nets.encoder, nets.decoder) if n is not None]
+    gradients = torch.autograd.grad(loss, [p for n in generators for p in n.parameters()])
+    updates += [(net, list(gradients[4 * i: 4 * i + 4])) for i, net in enumerate(generators)]
+    _apply(updates, lr)
+    return decoded
+
+
+STEPS = {"reference": _reference_step, "paper": _paper_step, "exact": _exact_step}
+
+
+@torch.no_grad()
+def _evaluate(nets: _Networks, variant: Variant, config: NguyenConfig,
+              test_images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """BM per run (R,) and two sample images per run, as the protocol defines them."""
+    reference = config.protocol == "reference"
+    per_image, samples = [], []
+    for index, target in enumerate(test_images):
+        if not variant.has_encoder:
+            code = nets.noise(config.generations_per_image)
+        else:
+            encoded = None if reference else nets.encoder.forward(target.repeat(nets.runs, 1))[1]
+            mu, sigma = nets.state if reference else nets.split(encoded)
+            code = mu.unsqueeze(1) + sigma.sqrt().unsqueeze(1) * nets.noise(config.generations_per_image)
+        generated = nets.decoder.forward(code)[1]                              # (B, K, P)
+        generated = generated.reshape(nets.runs, nets.channels, *generated.shape[1:]).transpose(1, 2)
+        scores = balance_metric(generated, target, absolute=reference)         # (R, K)
+        per_image.append(scores.mean(1) if reference else scores.max(1).values)
+        if index in (0, len(test_images) // 2):
+            samples.append(generated[:, 0])
+    return torch.stack(per_image, 1).mean(1), torch.stack(samples, 1)
+
+
+def train(variant_name: str, images: torch.Tensor, config: NguyenConfig,
+          progress: bool = True) -> NguyenResult:
+    """Train ``variant_name`` at every learning rate x repeat of ``config`` on ``images``
+    (N, C, H, W) in [0, 1] (training set = test set, as the paper), one per-sample SGD step per
+    image and pass, in file order; return BM per run and whether it diverged."""
+    if variant_name not in VARIANTS:
+        raise ValueError(f"unknown model {variant_name!r}; valid: {', '.join(VARIANTS)}")
+    variant = VARIANTS[variant_name]
+    count, channels, height, width = images.shape
+    nets = _Networks(variant, config, channels, height * width)
+    flat = images.reshape(count, channels, height * width).to(nets.dtype)
+    diverged_at = torch.full((nets.runs,), -1, dtype=torch.long)
+    step_function = STEPS[config.protocol]
+    steps = config.passes * count
+    with torch.set_grad_enabled(config.protocol != "reference"):
+        for step in tqdm(range(steps), desc=f"{variant_name} {config.protocol}", disable=not progress,
+                         leave=False, mininterval=2):
+            image = flat[step % count].repeat(nets.runs, 1)                      # (B, P)
+            decoded = step_function(nets, variant, image)
+            finite = torch.isfinite(nets.per_run(decoded.detach())).all(1)
+            if nets.state is not None:
+                finite &= torch.isfinite(nets.per_run(torch.cat(nets.state, -1))).all(1)
+            diverged_at[(~finite) & (diverged_at < 0)] = step
+    metric, samples = _evaluate(nets, variant, config, flat)
+    diverged_at[(~torch.isfinite(metric)) & (diverged_at < 0)] = steps
+    metric = metric.float().masked_fill(diverged_at >= 0, math.nan)
+    shape = (config.repeats, len(config.learning_rates))
+    samples = samples.float().reshape(*shape, 2, channels, height, width)
+    return NguyenResult(variant_name, config, metric.reshape(shape), diverged_at.reshape(shape),
+                        samples)
