@@ -43,7 +43,7 @@ reproduce: $(addprefix notebook-,$(STEMS))
 	$(PY) -m avalib.results index
 
 # The executed notebook is written to a hidden partial file and renamed only on success.
-notebook-%: data
+$(addprefix notebook-,$(STEMS)): notebook-%: data
 	mkdir -p results/$*
 	$(PY) -m papermill --cwd . notebooks/$*.ipynb results/$*/.$*.partial.ipynb
 	mv results/$*/.$*.partial.ipynb results/$*/$*.ipynb
