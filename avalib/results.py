@@ -86,6 +86,7 @@ class RunRecord:
         self.smoke = bool(parameters.get("smoke", False))
         self.directory = results_root(self.smoke) / stem
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.git_commit = _git_commit()          # at the start: the code that ran
         self.started = datetime.datetime.now(datetime.timezone.utc)
         self._clock = time.perf_counter()
         self.written: list[str] = []
@@ -119,7 +120,7 @@ class RunRecord:
         ended = datetime.datetime.now(datetime.timezone.utc)
         return {
             "notebook": f"notebooks/{self.stem}.ipynb",
-            "git_commit": _git_commit(),
+            "git_commit": self.git_commit,
             "parameters": self.parameters,
             "python": sys.version.split()[0],
             "torch": torch.__version__,
