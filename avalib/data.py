@@ -8,6 +8,7 @@ Every loader goes through :mod:`avalib.download`, so its files are verified befo
 | ``mnist``                | train 60,000 / test 10,000  | 1 x 28 x 28  | digit 0-9                  |
 | ``fashion_mnist``        | train 60,000 / test 10,000  | 1 x 28 x 28  | category 0-9               |
 | ``omniglot``             | train 19,280 / test 13,180  | 1 x 28 x 28  | character 0-1622           |
+| ``omniglot_characters``  | train 24,345 / test 8,115   | 1 x 28 x 28  | character 0-1622           |
 | ``caltech101_silhouettes`` | train 4,100 / val 2,264 / test 2,307 | 1 x 28 x 28 | class 0-100      |
 | ``cifar10``              | train 50,000 / test 10,000  | 3 x 32 x 32  | class 0-9                  |
 | ``toy``                  | train 64 / test 64          | 1 x 8 x 8    | pattern 0-3 (no files)     |
@@ -19,6 +20,13 @@ area averaging (``F.interpolate(mode="area")``, i.e. adaptive average pooling), 
 levels rather than binarising. This is *not* the ``chardata.mat`` split of 24,345 / 8,070 images
 used by Burda et al. and Zemouri (2020), whose train and test share characters; labels here are
 character indices (background 0-963, evaluation 964-1622), not alphabets.
+
+``omniglot_characters`` is our stand-in for ``chardata.mat``: all 1,623 characters of both halves,
+drawers 1-15 of each for training (1,623 x 15 = 24,345, exactly chardata's training size) and
+drawers 16-20 for testing (8,115 against chardata's 8,070), so train and test share classes.
+Its labels are the 1,623 characters: the npz files do not record alphabets, and the two small
+zips show that their character order is not the alphabetical order of alphabet folders, so the
+50 alphabet classes of Zemouri (2020) cannot be rebuilt offline.
 """
 
 from __future__ import annotations
@@ -142,6 +150,15 @@ def _load_omniglot(split: str) -> ImageSet:
     return ImageSet("omniglot", split, images, torch.from_numpy(characters.reshape(-1) + offset))
 
 
+def _load_omniglot_characters(split: str) -> ImageSet:
+    drawers = slice(0, 15) if split == "train" else slice(15, 20)
+    halves = [_load_cached("omniglot", half) for half in ("train", "test")]
+    images = torch.cat([half.images.view(-1, 20, 1, 28, 28)[:, drawers] for half in halves])
+    labels = torch.cat([half.labels.view(-1, 20)[:, drawers] for half in halves])
+    return ImageSet("omniglot_characters", split, images.reshape(-1, 1, 28, 28).contiguous(),
+                    labels.reshape(-1).contiguous())
+
+
 def _load_caltech(split: str) -> ImageSet:
     from scipy.io import loadmat
 
@@ -203,6 +220,7 @@ DATASETS: dict[str, DatasetSpec] = {
                                  lambda split: _load_idx_pair("fashion-mnist", split,
                                                               FASHION_CLASSES)),
     "omniglot": DatasetSpec(("train", "test"), _load_omniglot),
+    "omniglot_characters": DatasetSpec(("train", "test"), _load_omniglot_characters),
     "caltech101_silhouettes": DatasetSpec(("train", "val", "test"), _load_caltech),
     "cifar10": DatasetSpec(("train", "test"), _load_cifar10),
     "toy": DatasetSpec(("train", "test"), _load_toy),

@@ -25,18 +25,43 @@ def tile_images(images: torch.Tensor, columns: int, padding: int = 1) -> torch.T
 
 def image_grid_figure(rows: dict[str, torch.Tensor], columns: int, scale: float = 1.0,
                       title: str | None = None):
-    """One image grid per labelled row (e.g. a dataset, a model, a learning rate)."""
-    figure, axes = plt.subplots(len(rows), 1, squeeze=False,
-                                figsize=(scale * columns * 0.6, scale * 0.75 * len(rows) *
-                                         max(1.0, 0.6 * columns / 10)))
-    for axis, (label, images) in zip(axes[:, 0], rows.items()):
-        tiled = tile_images(images.detach().cpu().float(), columns)
+    """One image grid per labelled row (e.g. a dataset, a model, a learning rate); each row's
+    height follows its tiles' aspect ratio, so no space is wasted."""
+    tiles = {label: tile_images(images.detach().cpu().float(), columns) for label, images in rows.items()}
+    width = 0.28 * columns * scale
+    heights = [width * tiled.shape[0] / tiled.shape[1] for tiled in tiles.values()]
+    figure, axes = plt.subplots(len(rows), 1, squeeze=False, figsize=(width + 1.5, sum(heights) + 0.6),
+                                gridspec_kw={"height_ratios": heights})
+    for axis, (label, tiled) in zip(axes[:, 0], tiles.items()):
         axis.imshow(tiled.squeeze(-1) if tiled.shape[-1] == 1 else tiled,
                     cmap="gray" if tiled.shape[-1] == 1 else None, vmin=0, vmax=1,
                     interpolation="nearest")
-        axis.set_ylabel(label, rotation=0, ha="right", va="center")
+        axis.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
         axis.set_xticks([])
         axis.set_yticks([])
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout(h_pad=0.2)
+    return figure
+
+
+def latent_scatter_figure(panels: dict[str, tuple[torch.Tensor, torch.Tensor]], columns: int = 2,
+                          title: str | None = None):
+    """One scatter per panel of 2-D latent codes (N, 2) coloured by their labels (N,)."""
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(rows, columns, squeeze=False, figsize=(5 * columns, 4.6 * rows))
+    for axis, (name, (codes, labels)) in zip(axes.ravel(), panels.items()):
+        classes = int(labels.max()) + 1
+        colour_map = "tab10" if classes <= 10 else "nipy_spectral"
+        points = axis.scatter(codes[:, 0], codes[:, 1], c=labels, cmap=colour_map, s=3, alpha=0.7,
+                              vmin=-0.5, vmax=classes - 0.5)
+        if classes <= 10:
+            figure.colorbar(points, ax=axis, ticks=range(classes))
+        axis.set_title(f"{name} ({classes} classes)")
+        axis.set_xlabel("z1")
+        axis.set_ylabel("z2")
+    for axis in axes.ravel()[len(panels):]:
+        axis.set_visible(False)
     if title:
         figure.suptitle(title)
     figure.tight_layout()
@@ -57,6 +82,30 @@ def grouped_bars_figure(panels: dict, errors: dict | None = None, columns: int =
     axes.ravel()[0].legend(fontsize=8)
     for axis in axes.ravel()[len(panels):]:
         axis.set_visible(False)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def metric_lines_figure(frame, x: str, metrics: list[str], panel: str, line: list[str],
+                        logx: bool = False, title: str | None = None):
+    """A grid of line plots: one row per value of ``panel`` (e.g. dataset), one column per metric,
+    one line per combination of the ``line`` columns, ``x`` on the horizontal axis."""
+    panels = list(dict.fromkeys(frame[panel]))
+    figure, axes = plt.subplots(len(panels), len(metrics), squeeze=False,
+                                figsize=(3.6 * len(metrics), 2.8 * len(panels)))
+    for row, name in zip(axes, panels):
+        for axis, metric in zip(row, metrics):
+            for key, group in frame[frame[panel] == name].groupby(line, sort=False):
+                key = key if isinstance(key, tuple) else (key,)
+                label = ", ".join(f"{column}={value}" for column, value in zip(line, key))
+                axis.plot(group[x], group[metric], marker="o", markersize=3, label=label)
+            if logx:
+                axis.set_xscale("symlog", linthresh=1e-3)
+            axis.set_title(f"{name}: {metric}", fontsize=9)
+            axis.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=7)
     if title:
         figure.suptitle(title)
     figure.tight_layout()
