@@ -30,9 +30,13 @@ def cache_path(kind: str, config: dict[str, Any]) -> Path:
     return cache_dir() / f"{kind}-{key[:16]}.pt"
 
 
-def cached(kind: str, config: dict[str, Any], train: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def cached(kind: str, config: dict[str, Any], train: Callable[[], dict[str, Any]],
+           enabled: bool = True) -> dict[str, Any]:
     """The state ``train()`` returns (a dict of state dicts and numbers) for ``config``: loaded
-    from the cache when present, else trained, saved and returned. The config is saved with it."""
+    from the cache when present, else trained, saved and returned. The config is saved with it.
+    ``enabled=False`` always trains and stores nothing (e.g. to time the training)."""
+    if not enabled:
+        return train()
     path = cache_path(kind, config)
     if path.exists():
         return torch.load(path, weights_only=False)["state"]

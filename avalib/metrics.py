@@ -50,7 +50,7 @@ def class_coverage(probabilities: torch.Tensor) -> float:
     counts = torch.bincount(probabilities.argmax(dim=1), minlength=classes).double()
     share = counts / counts.sum()
     entropy = -(share[share > 0] * share[share > 0].log()).sum()
-    return float(entropy / math.log(classes))
+    return float(entropy / math.log(classes)) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:

@@ -171,10 +171,10 @@ def _train_step1(config: ZemouriConfig) -> dict:
             "last_epoch_kl": totals["kl"] / batches, "last_epoch_cat": totals["cat"] / batches}
 
 
-def encoder_classifier(config: ZemouriConfig) -> ZemouriModel:
+def encoder_classifier(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
     """The model with its trained (cached) encoder and classifier, frozen and in eval mode."""
     model = build(config)
-    state = cached("zemouri-step1", config.step1_fields(), lambda: _train_step1(config))
+    state = cached("zemouri-step1", config.step1_fields(), lambda: _train_step1(config), use_cache)
     model.encoder.load_state_dict(state["encoder"])
     model.classifier.load_state_dict(state["classifier"])
     for network in (model.encoder, model.classifier):
@@ -267,10 +267,10 @@ def _networks_state(model: ZemouriModel, optimisers: tuple) -> dict:
 
 
 @torch.enable_grad()
-def train(config: ZemouriConfig) -> ZemouriModel:
+def train(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
     """Step 1 (cached), the beta = gamma = 0 warm-up of step 2 (cached, shared by a sweep), then
     ``step2_steps`` repeats of Algorithm 2 at ``config.beta`` and ``config.gamma``; eval mode."""
-    model = encoder_classifier(config)
+    model = encoder_classifier(config, use_cache)
     optimisers = _optimisers(model)
     name = f"{config.dataset} Kz={config.latent_size}"
 
@@ -279,7 +279,7 @@ def train(config: ZemouriConfig) -> ZemouriModel:
                                   config.seed + 1, f"step 2 warm-up {name}")
         return {**_networks_state(model, optimisers), "history": history}
 
-    state = cached("zemouri-warmup", config.warmup_fields(), warm_up)
+    state = cached("zemouri-warmup", config.warmup_fields(), warm_up, use_cache)
     model.decoder.load_state_dict(state["decoder"])
     model.discriminator.load_state_dict(state["discriminator"])
     optimisers[0].load_state_dict(state["decoder_optimiser"])
