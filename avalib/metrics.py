@@ -56,13 +56,17 @@ def class_coverage(probabilities: torch.Tensor) -> float:
 def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
     """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between Gaussians fitted to two
     feature sets (N, D) (Heusel et al., 2017). With Inception-v3 features this is FID; ours uses a
-    domain classifier's features, so it is *not* FID. Matrix square root by ``scipy.linalg.sqrtm``."""
+    domain classifier's features, so it is *not* FID. Matrix square root by ``scipy.linalg.sqrtm``,
+with the safeguards of pytorch-fid's ``calculate_frechet_distance``."""
     a, b = features_a.double().numpy(), features_b.double().numpy()
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
     covariance_a, covariance_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     root = scipy.linalg.sqrtm(covariance_a @ covariance_b)
-    if np.iscomplexobj(root):
-        if not np.allclose(root.imag, 0, atol=1e-3 * max(1.0, np.abs(root).max())):
+    if not np.isfinite(root).all():        # singular product: pytorch-fid's small diagonal offset
+        offset = np.eye(len(covariance_a)) * 1e-6
+        root = scipy.linalg.sqrtm((covariance_a + offset) @ (covariance_b + offset))
+    if np.iscomplexobj(root):              # numerical noise only, as pytorch-fid checks it
+        if not np.allclose(np.diagonal(root).imag, 0, atol=1e-3):
             raise ArithmeticError("sqrtm of the covariance product has a large imaginary part")
         root = root.real
     distance = ((mean_a - mean_b) ** 2).sum() + np.trace(covariance_a + covariance_b - 2 * root)

@@ -40,7 +40,7 @@ class ZemouriConfig:
     n_dis: int = 1                             # discriminator updates per decoder update
     train_size: int | None = 20_000            # random training subset (None: all)
     kl_reduction: str = "mean"                 # over latent units; "sum" is eq. 4 read literally
-    step1_epochs: int = 5
+    step1_epochs: int = 8
     warmup_steps: int = 300                    # Algorithm 2 at beta = gamma = 0, shared by a sweep
     step2_steps: int = 100                     # Algorithm 2 repeats at (beta, gamma)
     batch_size: int = 64
@@ -237,6 +237,7 @@ def _run_algorithm2(model: ZemouriModel, optimisers: tuple, steps: int, beta: fl
     mean losses of the last (up to) 50 repeats."""
     data = training_images(model.config)
     generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)          # the sampling layer's noise: independent of what ran before
     model.decoder.train()
     model.discriminator.train()
     recent: list[dict[str, float]] = []

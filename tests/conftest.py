@@ -13,3 +13,11 @@ def mirror_dir() -> Path:
     if not (path / "MANIFEST.tsv").exists():
         pytest.skip("no dataset mirror: set AVALIB_DATA_MIRROR")
     return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch):
+    """Every test trains into its own model cache and keeps progress bars quiet."""
+    monkeypatch.setenv("AVALIB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AVALIB_QUIET", "1")
+    return tmp_path / "cache"

@@ -1,0 +1,55 @@
+"""The VAE-vs-GAN comparison on the toy dataset: trainers, plug-in interface, verdict logic."""
+
+import pandas as pd
+import pytest
+import torch
+
+from avalib import vae_gan, vae_gan_report
+from avalib.domain_classifier import DomainClassifierConfig
+
+TOY = vae_gan.ComparisonConfig(dataset="toy", train_size=None, epochs=1, batch_size=16,
+                               latent_size=4, width=4)
+
+
+@pytest.mark.parametrize("model", ["vae", "gan"])
+def test_trainers_return_samplers_with_counts_and_times(model):
+    trained = vae_gan.train_model(vae_gan.ComparisonConfig(**{**TOY.__dict__, "model": model}))
+    samples = trained.sample(5, torch.Generator().manual_seed(0))
+    assert samples.shape == (5, 1, 8, 8) and 0 <= samples.min() and samples.max() <= 1
+    assert trained.train_seconds > 0 and trained.parameters > trained.generator_parameters > 0
+    assert (trained.reconstruct(samples) is None) == (model == "gan")
+
+
+def test_vae_and_gan_are_matched_in_generator_size():
+    vae = vae_gan.train_vae(TOY)
+    gan = vae_gan.train_gan(TOY)
+    assert vae.generator_parameters == gan.generator_parameters
+
+
+def test_unknown_model_is_refused():
+    with pytest.raises(ValueError, match="unknown model"):
+        vae_gan.ComparisonConfig(model="diffusion")
+
+
+def test_comparison_and_aspects_run_end_to_end():
+    judge = DomainClassifierConfig("toy", train_size=None, epochs=1)
+    runs, samples, trained = vae_gan_report.run_comparison(["vae", "gan"], ["toy"], [0, 1], TOY,
+                                                           judge, sample_count=32)
+    assert len(runs) == 4 and set(samples) == {("toy", "VAE"), ("toy", "GAN")}
+    assert runs.classifier_inception_score.between(1, 4).all()
+    aspects = vae_gan_report.aspects(runs)
+    assert set(aspects.verdict) <= {"holds", "does not hold", "inconclusive"}
+
+
+def test_aspect_verdicts_need_differences_beyond_the_seed_spread():
+    def runs(gan_sharpness, vae_sharpness):
+        rows = []
+        for model, values in (("GAN", gan_sharpness), ("VAE", vae_sharpness)):
+            for seed, value in enumerate(values):
+                rows.append({"dataset": "d", "model": model, "seed": seed, "sharpness_ratio": value,
+                             **{m: 1.0 + seed for m in vae_gan_report.METRICS if m != "sharpness_ratio"}})
+        return pd.DataFrame(rows)
+    verdict = lambda frame: vae_gan_report.aspects(frame).set_index("measure").verdict.iloc[1]
+    assert verdict(runs([0.95, 0.96, 0.97], [0.5, 0.51, 0.52])) == "holds"
+    assert verdict(runs([0.5, 0.51, 0.52], [0.95, 0.96, 0.97])) == "does not hold"
+    assert verdict(runs([0.5, 0.9, 0.7], [0.6, 0.8, 0.7])) == "inconclusive"

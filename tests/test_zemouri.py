@@ -1,0 +1,103 @@
+"""The losses of Zemouri (2020) eqs. 4-11 and the two-step trainer's gradient separation."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from avalib import zemouri
+from avalib.zemouri import (ZemouriConfig, adversarial_loss, discriminator_loss,
+                            feature_reconstruction_loss, kl_loss, latent_loss)
+
+TOY = ZemouriConfig(dataset="toy", latent_size=3, train_size=None, step1_epochs=1, warmup_steps=2,
+                    step2_steps=2, batch_size=16, widths=(2, 3, 4), hidden=8, classifier_hidden=8)
+
+
+def test_adversarial_loss_is_zero_when_reconstructions_equal_inputs():
+    discriminator = zemouri.build(TOY).discriminator
+    images = torch.rand(5, 1, 8, 8)
+    assert adversarial_loss(discriminator(images), discriminator(images.clone())).item() == 0.0
+    assert adversarial_loss(torch.tensor([1.0, -1.0]), torch.tensor([0.0, 0.0])).item() == 1.0
+
+
+def test_feature_loss_is_weighted_mean_squared_error():
+    real = [torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(2, 3)]
+    decoded = [torch.ones(2, 3), 2 * torch.ones(2, 3), 3 * torch.ones(2, 3)]
+    assert feature_reconstruction_loss(real, real, (1, 0.1, 0.01)).item() == 0.0
+    assert feature_reconstruction_loss(real, decoded, (1, 0.1, 0.01)).item() == pytest.approx(1 + 0.4 + 0.09)
+
+
+def test_latent_loss_sums_squared_probability_differences():
+    a = torch.tensor([[1.0, 0.0], [0.5, 0.5]])
+    assert latent_loss(a, a).item() == 0.0
+    assert latent_loss(a, a.flip(1)).item() == pytest.approx((2 + 0) / 2)
+
+
+def test_kl_is_zero_at_the_prior_and_mean_is_sum_over_units():
+    mean, log_variance = torch.zeros(4, 6), torch.zeros(4, 6)
+    assert kl_loss(mean, log_variance).item() == 0.0
+    mean = torch.ones(4, 6)
+    assert kl_loss(mean, log_variance, "sum").item() == pytest.approx(3.0)
+    assert kl_loss(mean, log_variance, "mean").item() == pytest.approx(0.5)
+
+
+def test_discriminator_targets_are_plus_and_minus_one():
+    assert discriminator_loss(torch.ones(3), 1.0).item() == 0.0
+    assert discriminator_loss(-torch.ones(3), -1.0).item() == 0.0
+    assert discriminator_loss(torch.zeros(3), -1.0).item() == 1.0
+
+
+def test_bad_configs_are_refused():
+    with pytest.raises(ValueError, match="kl_reduction"):
+        ZemouriConfig(kl_reduction="max")
+    with pytest.raises(ValueError):
+        ZemouriConfig(beta=-1.0)
+
+
+def snapshot(network):
+    return [p.detach().clone() for p in network.parameters()]
+
+
+def changed(before, network):
+    return any(not torch.equal(a, b) for a, b in zip(before, network.parameters()))
+
+
+def test_step2_leaves_the_frozen_networks_untouched_and_without_gradients():
+    model = zemouri.encoder_classifier(TOY)
+    encoder, classifier = snapshot(model.encoder), snapshot(model.classifier)
+    decoder, discriminator = snapshot(model.decoder), snapshot(model.discriminator)
+    images = zemouri.training_images(TOY).images
+    optimisers = zemouri._optimisers(model)
+    zemouri.algorithm2_iteration(model, images, torch.arange(16), optimisers, beta=0.5, gamma=0.1,
+                                 generator=torch.Generator().manual_seed(0))
+    assert not changed(encoder, model.encoder) and not changed(classifier, model.classifier)
+    assert all(p.grad is None for p in [*model.encoder.parameters(), *model.classifier.parameters()])
+    assert changed(decoder, model.decoder) and changed(discriminator, model.discriminator)
+
+
+def test_decoder_update_does_not_move_the_discriminator():
+    model = zemouri.encoder_classifier(dataclasses.replace(TOY, n_dis=0))
+    discriminator = snapshot(model.discriminator)
+    images = zemouri.training_images(TOY).images
+    zemouri.algorithm2_iteration(model, images, torch.arange(16), zemouri._optimisers(model),
+                                 beta=1.0, gamma=1.0, generator=torch.Generator().manual_seed(0))
+    assert not changed(discriminator, model.discriminator)
+
+
+def test_training_is_repeatable_and_step1_comes_from_the_cache(monkeypatch):
+    first = zemouri.reconstruct(zemouri.train(TOY), torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(3)))
+
+    def refuse(config):
+        raise AssertionError("step 1 retrained although it is cached")
+    monkeypatch.setattr(zemouri, "_train_step1", refuse)
+    again = zemouri.reconstruct(zemouri.train(TOY), torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(3)))
+    assert torch.equal(first, again)
+
+
+def test_nan_loss_is_an_error_not_a_result():
+    model = zemouri.encoder_classifier(TOY)
+    images = zemouri.training_images(TOY).images.clone()
+    images[0, 0, 0, 0] = float("nan")
+    with pytest.raises(FloatingPointError):
+        zemouri.algorithm2_iteration(model, images, torch.arange(16), zemouri._optimisers(model),
+                                     0.1, 0.1, torch.Generator().manual_seed(0))
