@@ -48,6 +48,9 @@ $(addprefix notebook-,$(STEMS)): notebook-%: data
 	$(PY) -m papermill --cwd . notebooks/$*.ipynb results/$*/.$*.partial.ipynb
 	mv results/$*/.$*.partial.ipynb results/$*/$*.ipynb
 
+# Notebook 03 reuses the step-1 models and warm-ups that 02 caches in build/cache/.
+notebook-03_beta_gamma_ablation: notebook-02_latent_space
+
 # pytest over avalib, then every notebook with smoke parameters under nbval (results go to build/).
 test: data
 	rm -rf $(SMOKE) && mkdir -p $(SMOKE)/notebooks

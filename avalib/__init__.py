@@ -6,8 +6,18 @@ Modules, one job each:
 - ``data``     - dataset loaders returning float tensors in [0, 1] plus labels.
 - ``results``  - seeding, provenance, tables and figures into ``results/<notebook>/``.
 - ``plotting`` - image grids and bar charts.
-- ``metrics``  - the balance metric of Nguyen et al. (2024) and friends.
+- ``metrics``  - the balance metric of Nguyen et al. (2024); classifier Inception Score, Frechet
+  distance, class coverage, sharpness.
+- ``nets``     - the AVA authors' per-channel MLPs; Zemouri's residual conv networks; DCGAN nets;
+  the domain classifier.
 - ``nguyen``   - AVA1..AVA5, VAE and GAN as configurations of one update-rule trainer.
+- ``training`` - minibatches, the NaN guard and progress bars shared by the trainers.
+- ``cache``    - trained models cached on disk by their configuration.
+- ``domain_classifier`` - the per-dataset CNN that judges generated images.
+- ``zemouri``  - the two-step semi-supervised adversarial VAE (Algorithms 1 and 2).
+- ``zemouri_report`` - step-1 table, reconstruction metrics, the beta/gamma sweep and its claims.
+- ``vae_gan``  - matched VAE and DCGAN-style GAN, and the hybrids, behind one interface.
+- ``vae_gan_report`` - per-run metrics, the survey's aspect table and Inception Score table.
 """
 
 __version__ = "0.1.0"

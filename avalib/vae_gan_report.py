@@ -30,17 +30,22 @@ PAPER_ASPECTS = {
 }
 
 
+def _straight_lines(latent_size: int, count: int, steps: int, generator) -> torch.Tensor:
+    """count x steps latent codes, row-major, on straight lines between pairs of prior draws."""
+    a = torch.randn(count, latent_size, generator=generator)
+    b = torch.randn(count, latent_size, generator=generator)
+    weights = torch.linspace(0, 1, steps).view(1, steps, 1)
+    return (a.unsqueeze(1) * (1 - weights) + b.unsqueeze(1) * weights).reshape(-1, latent_size)
+
+
 @torch.no_grad()
 def interpolation_roughness(model: TrainedGenerator, pairs: int, steps: int,
                             generator: torch.Generator) -> float:
     """Mean over random prior pairs of (largest step / mean step) of the pixel distance between
     consecutive images along the straight line between two latent codes: 1 for an evenly
     changing path, large when the output jumps (an unstructured latent space)."""
-    a = torch.randn(pairs, model.latent_size, generator=generator)
-    b = torch.randn(pairs, model.latent_size, generator=generator)
-    weights = torch.linspace(0, 1, steps).view(1, steps, 1)
-    path = (a.unsqueeze(1) * (1 - weights) + b.unsqueeze(1) * weights).reshape(-1, model.latent_size)
-    images = model.decode(path).reshape(pairs, steps, -1)
+    images = model.decode(_straight_lines(model.latent_size, pairs, steps, generator))
+    images = images.reshape(pairs, steps, -1)
     jumps = (images[:, 1:] - images[:, :-1]).norm(dim=2)
     return float((jumps.max(dim=1).values / jumps.mean(dim=1).clamp_min(1e-12)).mean())
 
@@ -49,11 +54,7 @@ def interpolation_roughness(model: TrainedGenerator, pairs: int, steps: int,
 def interpolations(model: TrainedGenerator, rows: int, steps: int, seed: int) -> torch.Tensor:
     """rows x steps images along straight lines between random prior codes (row-major)."""
     generator = torch.Generator().manual_seed(seed)
-    a = torch.randn(rows, model.latent_size, generator=generator)
-    b = torch.randn(rows, model.latent_size, generator=generator)
-    weights = torch.linspace(0, 1, steps).view(1, steps, 1)
-    path = (a.unsqueeze(1) * (1 - weights) + b.unsqueeze(1) * weights).reshape(-1, model.latent_size)
-    return model.decode(path)
+    return model.decode(_straight_lines(model.latent_size, rows, steps, generator))
 
 
 def evaluate(model: TrainedGenerator, config: ComparisonConfig, judge_config: DomainClassifierConfig,

@@ -141,6 +141,20 @@ def training_images(config: ZemouriConfig) -> ImageSet:
 
 # --- step 1, Algorithm 1 --------------------------------------------------------------------
 
+def algorithm1_iteration(model: ZemouriModel, images: torch.Tensor, labels: torch.Tensor,
+                         optimiser: torch.optim.Optimizer) -> tuple[float, float]:
+    """One repeat of Algorithm 1: Z = Enc(X) through the sampling layer, Y^ = Class(Z), and one
+    update of encoder and classifier on L_kl + L_cat (eq. 6). Returns (L_kl, L_cat)."""
+    mean, log_variance = model.encoder(images)
+    kl = kl_loss(mean, log_variance, model.config.kl_reduction)
+    cat = categorical_loss(model.classifier(reparameterise(mean, log_variance)), labels)
+    loss = check_finite(kl + cat, "step-1 loss L_kl + L_cat")
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+    return float(kl.detach()), float(cat.detach())
+
+
 @torch.enable_grad()
 def _train_step1(config: ZemouriConfig) -> dict:
     model = build(config)
@@ -153,17 +167,10 @@ def _train_step1(config: ZemouriConfig) -> dict:
     with progress(steps, f"step 1 {config.dataset} Kz={config.latent_size}") as bar:
         for epoch in range(config.step1_epochs):
             for index in minibatches(len(data), config.batch_size, generator):
-                mean, log_variance = model.encoder(data.images[index])
-                z = reparameterise(mean, log_variance)
-                kl = kl_loss(mean, log_variance, config.kl_reduction)
-                cat = categorical_loss(model.classifier(z), data.labels[index])
-                loss = check_finite(kl + cat, "step-1 loss L_kl + L_cat")
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
+                kl, cat = algorithm1_iteration(model, data.images[index], data.labels[index], optimiser)
                 if epoch == config.step1_epochs - 1:
-                    totals["kl"] += float(kl.detach())
-                    totals["cat"] += float(cat.detach())
+                    totals["kl"] += kl
+                    totals["cat"] += cat
                     totals["batches"] += 1
                 bar.update()
     batches = max(totals.pop("batches"), 1)
