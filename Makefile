@@ -58,7 +58,7 @@ test: data
 	  $(PY) -m papermill --prepare-only -p smoke True $$notebook \
 	    $(SMOKE)/notebooks/$$(basename $$notebook) 2>/dev/null; \
 	done
-	AVALIB_RESULTS_DIR=$(CURDIR)/$(SMOKE)/results $(PY) -m pytest tests $(SMOKE)/notebooks --nbval-lax
+	AVALIB_RESULTS_DIR=$(CURDIR)/$(SMOKE)/results AVALIB_CACHE_DIR=$(CURDIR)/$(SMOKE)/cache $(PY) -m pytest tests $(SMOKE)/notebooks --nbval-lax
 
 benchmark: data
 	for script in benchmarks/*.py; do $(PY) $$script; done

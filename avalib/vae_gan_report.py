@@ -110,7 +110,7 @@ METRICS = ["classifier_inception_score", "frechet_distance", "class_coverage", "
 def summary(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation over seeds per (dataset, model)."""
     grouped = runs.groupby(["dataset", "model"], sort=False)[METRICS]
-    return grouped.mean().join(grouped.std(ddof=1), rsuffix="_sd")
+    return grouped.mean().join(grouped.std(ddof=1).add_suffix("_sd"))
 
 
 def _verdict(holds: bool | None) -> str:

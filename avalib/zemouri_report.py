@@ -191,16 +191,20 @@ def claims(frame: pd.DataFrame, focus: str = "mnist") -> pd.DataFrame:
                                      (False if len(improved) <= len(gains) / 4 else None))})
 
     if "omniglot_characters" in datasets:
-        relative = {d: _value(frame, "pixel_mse", dataset=d, Kz=2, beta=0.0, gamma=0.0)
-                    / _value(frame, "mean_image_mse", dataset=d, Kz=2, beta=0.0, gamma=0.0)
-                    for d in datasets}
-        rows.append({"claim": "D: reconstruction is impossible for Omniglot in 2-D",
-                     "evidence": "MSE / MSE of the mean image at Kz=2, beta=0: " +
-                                 "; ".join(f"{d} {r:.2f}" for d, r in relative.items()),
-                     "test": "Omniglot's ratio >= 0.8 (barely better than outputting the mean "
-                             "image) and the worst of the datasets",
-                     "verdict": _verdict(relative["omniglot_characters"] >= 0.8 and
-                                         relative["omniglot_characters"] == max(relative.values()))})
+        def relative(d, k):
+            return (_value(frame, "pixel_mse", dataset=d, Kz=k, beta=0.0, gamma=0.0)
+                    / _value(frame, "mean_image_mse", dataset=d, Kz=k, beta=0.0, gamma=0.0))
+        flat = {d: relative(d, 2) for d in datasets}
+        omniglot_100 = relative("omniglot_characters", 100)
+        fails_2d = flat["omniglot_characters"] >= 0.8 and flat["omniglot_characters"] == max(flat.values())
+        rows.append({"claim": "D: reconstruction is impossible for Omniglot in 2-D (but not in 100-D)",
+                     "evidence": "MSE / MSE of the mean image at beta=0, Kz=2: " +
+                                 "; ".join(f"{d} {r:.2f}" for d, r in flat.items()) +
+                                 f"; omniglot_characters at Kz=100: {omniglot_100:.2f}",
+                     "test": "Omniglot's Kz=2 ratio >= 0.8 (no better than the mean image) and the "
+                             "worst of the datasets, while its Kz=100 ratio < 0.8; inconclusive "
+                             "when Kz=100 fails as well",
+                     "verdict": _verdict(None if fails_2d and omniglot_100 >= 0.8 else fails_2d)})
     return pd.DataFrame(rows)
 
 
