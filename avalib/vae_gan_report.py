@@ -143,9 +143,12 @@ def aspects(runs: pd.DataFrame) -> pd.DataFrame:
             else:
                 decided = abs(gan - vae) > 2 * max(table.loc[(dataset, "GAN"), f"{column}_sd"],
                                                    table.loc[(dataset, "VAE"), f"{column}_sd"])
+            hybrid = (table.loc[(dataset, "Zemouri"), column]
+                      if (dataset, "Zemouri") in table.index else float("nan"))
             rows.append({"aspect": aspect, "dataset": dataset,
                          "survey (GANs / VAEs)": " / ".join(PAPER_ASPECTS[aspect]),
-                         "measure": measure, "GAN": gan, "VAE": vae, "survey holds if": test,
+                         "measure": measure, "GAN": gan, "VAE": vae, "Zemouri hybrid": hybrid,
+                         "survey holds if": test,
                          "verdict": _verdict(survey_direction(gan, vae) if decided else None)})
     return pd.DataFrame(rows)
 
@@ -164,8 +167,13 @@ def inception_table(runs: pd.DataFrame) -> pd.DataFrame:
     for dataset, group in merged.groupby("dataset"):
         for column, label in (("paper_inception_score", "paper"), ("our_classifier_inception_score", "ours")):
             values = group.set_index("model")[column]
+            spread = group.set_index("model")["our_sd"] if label == "ours" else values * 0
             if {"VAE", "GAN"} <= set(values.dropna().index):
-                order.setdefault(dataset, {})[label] = "GAN > VAE" if values["GAN"] > values["VAE"] else "VAE > GAN"
+                if abs(values["GAN"] - values["VAE"]) <= 2 * max(spread["GAN"], spread["VAE"]):
+                    order.setdefault(dataset, {})[label] = "tie (within 2 SD over seeds)"
+                else:
+                    order.setdefault(dataset, {})[label] = ("GAN > VAE" if values["GAN"] > values["VAE"]
+                                                            else "VAE > GAN")
     merged["paper_ordering"] = merged.dataset.map(lambda d: order.get(d, {}).get("paper", ""))
     merged["our_ordering"] = merged.dataset.map(lambda d: order.get(d, {}).get("ours", ""))
     return merged
