@@ -57,7 +57,7 @@ def latent_scatter_figure(panels: dict[str, tuple[torch.Tensor, torch.Tensor]], 
                               vmin=-0.5, vmax=classes - 0.5)
         if classes <= 10:
             figure.colorbar(points, ax=axis, ticks=range(classes))
-        axis.set_title(f"{name} ({classes} classes)")
+        axis.set_title(f"{name} ({int(labels.unique().numel())} classes shown)")
         axis.set_xlabel("z1")
         axis.set_ylabel("z2")
     for axis in axes.ravel()[len(panels):]:

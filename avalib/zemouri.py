@@ -146,8 +146,9 @@ def algorithm1_iteration(model: ZemouriModel, images: torch.Tensor, labels: torc
     """One repeat of Algorithm 1: Z = Enc(X) through the sampling layer, Y^ = Class(Z), and one
     update of encoder and classifier on L_kl + L_cat (eq. 6). Returns (L_kl, L_cat)."""
     mean, log_variance = model.encoder(images)
-    kl = kl_loss(mean, log_variance, model.config.kl_reduction)
-    cat = categorical_loss(model.classifier(reparameterise(mean, log_variance)), labels)
+    z = reparameterise(mean, log_variance)     # this order of graph building is the one the
+    kl = kl_loss(mean, log_variance, model.config.kl_reduction)   # committed results used:
+    cat = categorical_loss(model.classifier(z), labels)  # it fixes the float summation order
     loss = check_finite(kl + cat, "step-1 loss L_kl + L_cat")
     optimiser.zero_grad()
     loss.backward()
