@@ -82,6 +82,22 @@ def _step(optimiser: torch.optim.Optimizer, loss: torch.Tensor, parameters: list
     optimiser.step()
 
 
+def _train_epochs(config: ComparisonConfig, count: int, step: Callable[[torch.Tensor], float],
+                  name: str, generator: torch.Generator | None = None) -> tuple[list[float], float]:
+    """``config.epochs`` shuffled epochs of ``step(batch index)`` -> (mean loss per epoch, seconds).
+    ``generator`` orders the batches (a fresh one seeded by ``config.seed`` when not given)."""
+    generator = generator or torch.Generator().manual_seed(config.seed)
+    history, start = [], time.perf_counter()
+    with progress(config.epochs * -(-count // config.batch_size), f"{name} {config.dataset}") as bar:
+        for _ in range(config.epochs):
+            losses = []
+            for index in minibatches(count, config.batch_size, generator):
+                losses.append(step(index))
+                bar.update()
+            history.append(sum(losses) / len(losses))
+    return history, time.perf_counter() - start
+
+
 @torch.enable_grad()
 def train_vae(config: ComparisonConfig) -> TrainedGenerator:
     """VAE (Kingma & Welling, 2014): Bernoulli decoder, loss = BCE summed over pixels + KL,
@@ -92,24 +108,19 @@ def train_vae(config: ComparisonConfig) -> TrainedGenerator:
     decoder = DCGANGenerator(config.latent_size, channels, size, config.width)
     parameters = [*encoder.parameters(), *decoder.parameters()]
     optimiser = torch.optim.Adam(parameters, lr=1e-3)
-    generator = torch.Generator().manual_seed(config.seed)
-    history, start = [], time.perf_counter()
-    with progress(config.epochs * -(-len(images) // config.batch_size), f"VAE {config.dataset}") as bar:
-        for _ in range(config.epochs):
-            total = batches = 0
-            for index in minibatches(len(images), config.batch_size, generator):
-                x = images[index]
-                mean, log_variance = encoder(x).chunk(2, dim=1)
-                decoded = decoder(reparameterise(mean, log_variance))
-                reconstruction = F.binary_cross_entropy(decoded, x, reduction="sum") / len(x)
-                kl = 0.5 * (mean.pow(2) + log_variance.exp() - log_variance - 1).sum(1).mean()
-                loss = check_finite(reconstruction + kl, "VAE loss")
-                optimiser.zero_grad(set_to_none=True)
-                _step(optimiser, loss, parameters)
-                total, batches = total + float(loss.detach()), batches + 1
-                bar.update()
-            history.append(total / batches)
-    seconds = time.perf_counter() - start
+
+    def step(index: torch.Tensor) -> float:
+        x = images[index]
+        mean, log_variance = encoder(x).chunk(2, dim=1)
+        decoded = decoder(reparameterise(mean, log_variance))
+        reconstruction = F.binary_cross_entropy(decoded, x, reduction="sum") / len(x)
+        kl = 0.5 * (mean.pow(2) + log_variance.exp() - log_variance - 1).sum(1).mean()
+        loss = check_finite(reconstruction + kl, "VAE loss")
+        optimiser.zero_grad(set_to_none=True)
+        _step(optimiser, loss, parameters)
+        return float(loss.detach())
+
+    history, seconds = _train_epochs(config, len(images), step, "VAE")
     encoder.eval()
     decoder.eval()
     return TrainedGenerator("VAE", config.latent_size, decoder,
@@ -128,29 +139,24 @@ def train_gan(config: ComparisonConfig) -> TrainedGenerator:
     d_parameters, g_parameters = list(discriminator.parameters()), list(generator_net.parameters())
     d_optimiser = torch.optim.Adam(d_parameters, lr=2e-4, betas=(0.5, 0.999))
     g_optimiser = torch.optim.Adam(g_parameters, lr=2e-4, betas=(0.5, 0.999))
-    generator = torch.Generator().manual_seed(config.seed)
-    history, start = [], time.perf_counter()
-    with progress(config.epochs * -(-len(images) // config.batch_size), f"GAN {config.dataset}") as bar:
-        for _ in range(config.epochs):
-            total = batches = 0
-            for index in minibatches(len(images), config.batch_size, generator):
-                real = images[index]
-                z = torch.randn(len(real), config.latent_size, generator=generator)
-                fake = generator_net(z)
-                real_logits, fake_logits = discriminator(real), discriminator(fake.detach())
-                d_loss = check_finite(
-                    F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) +
-                    F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)),
-                    "GAN discriminator loss")
-                _step(d_optimiser, d_loss, d_parameters)
-                logits = discriminator(fake)
-                g_loss = check_finite(F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits)),
-                                      "GAN generator loss")
-                _step(g_optimiser, g_loss, g_parameters)
-                total, batches = total + float(g_loss.detach()), batches + 1
-                bar.update()
-            history.append(total / batches)
-    seconds = time.perf_counter() - start
+    noise = torch.Generator().manual_seed(config.seed)
+
+    def step(index: torch.Tensor) -> float:
+        real = images[index]
+        fake = generator_net(torch.randn(len(real), config.latent_size, generator=noise))
+        real_logits, fake_logits = discriminator(real), discriminator(fake.detach())
+        d_loss = check_finite(
+            F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) +
+            F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)),
+            "GAN discriminator loss")
+        _step(d_optimiser, d_loss, d_parameters)
+        logits = discriminator(fake)
+        g_loss = check_finite(F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits)),
+                              "GAN generator loss")
+        _step(g_optimiser, g_loss, g_parameters)
+        return float(g_loss.detach())
+
+    history, seconds = _train_epochs(config, len(images), step, "GAN", noise)
     generator_net.eval()
     return TrainedGenerator("GAN", config.latent_size, generator_net, None,
                             _count(discriminator, generator_net), _count(generator_net), seconds,
