@@ -14,6 +14,8 @@ EXPECTED = {  # name, split: (count, (C, H, W), number of distinct labels or Non
     ("fashion_mnist", "test"): (10000, (1, 28, 28), 10),
     ("omniglot", "train"): (19280, (1, 28, 28), 964),
     ("omniglot", "test"): (13180, (1, 28, 28), 659),
+    ("omniglot_characters", "train"): (24345, (1, 28, 28), 1623),
+    ("omniglot_characters", "test"): (8115, (1, 28, 28), 1623),
     ("caltech101_silhouettes", "train"): (4100, (1, 28, 28), 101),
     ("caltech101_silhouettes", "val"): (2264, (1, 28, 28), 101),
     ("caltech101_silhouettes", "test"): (2307, (1, 28, 28), 101),
@@ -41,6 +43,16 @@ def test_omniglot_strokes_are_foreground(mirror_dir, monkeypatch):
     monkeypatch.setenv("AVALIB_DATA_MIRROR", str(mirror_dir))
     images = data.load_dataset("omniglot", "test").images
     assert float(images.mean()) < 0.2, "strokes = 1 on a 0 background, as MNIST"
+
+
+def test_omniglot_characters_splits_each_character_by_drawer(mirror_dir, monkeypatch):
+    monkeypatch.setenv("AVALIB_DATA_MIRROR", str(mirror_dir))
+    train, test = (data.load_dataset("omniglot_characters", split) for split in ("train", "test"))
+    assert torch.equal(train.labels.bincount(), torch.full((1623,), 15))
+    assert torch.equal(test.labels.bincount(), torch.full((1623,), 5))
+    background = data.load_dataset("omniglot", "train")
+    assert torch.equal(train.images[:15], background.images[:15])       # character 0, drawers 1-15
+    assert torch.equal(test.images[:5], background.images[15:20])       # character 0, drawers 16-20
 
 
 def test_orbit_duplicate_groups():
