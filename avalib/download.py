@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-import shutil
 import sys
 import urllib.error
 import urllib.request

@@ -45,11 +45,26 @@ def image_grid_figure(rows: dict[str, torch.Tensor], columns: int, scale: float 
     return figure
 
 
+def _panel_grid(count: int, columns: int, width: float, height: float):
+    """A figure with ``count`` panels of width x height inches, ``columns`` to a row."""
+    rows = -(-count // columns)
+    return plt.subplots(rows, columns, squeeze=False, figsize=(width * columns, height * rows))
+
+
+def _finish_panels(figure, axes, used: int, title: str | None):
+    """Hide the panels past ``used``, add the title, tighten the layout."""
+    for axis in axes.ravel()[used:]:
+        axis.set_visible(False)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
 def latent_scatter_figure(panels: dict[str, tuple[torch.Tensor, torch.Tensor]], columns: int = 2,
                           title: str | None = None):
     """One scatter per panel of 2-D latent codes (N, 2) coloured by their labels (N,)."""
-    rows = -(-len(panels) // columns)
-    figure, axes = plt.subplots(rows, columns, squeeze=False, figsize=(5 * columns, 4.6 * rows))
+    figure, axes = _panel_grid(len(panels), columns, 5, 4.6)
     for axis, (name, (codes, labels)) in zip(axes.ravel(), panels.items()):
         classes = int(labels.max()) + 1
         colour_map = "tab10" if classes <= 10 else "nipy_spectral"
@@ -60,32 +75,21 @@ def latent_scatter_figure(panels: dict[str, tuple[torch.Tensor, torch.Tensor]], 
         axis.set_title(f"{name} ({int(labels.unique().numel())} classes shown)")
         axis.set_xlabel("z1")
         axis.set_ylabel("z2")
-    for axis in axes.ravel()[len(panels):]:
-        axis.set_visible(False)
-    if title:
-        figure.suptitle(title)
-    figure.tight_layout()
-    return figure
+    return _finish_panels(figure, axes, len(panels), title)
 
 
 def grouped_bars_figure(panels: dict, errors: dict | None = None, columns: int = 2,
                         title: str | None = None):
     """One bar chart per panel; each panel is a DataFrame (rows = groups on the x axis, columns =
     bars within a group). ``errors``: DataFrames of the same shape drawn as error bars."""
-    rows = -(-len(panels) // columns)
-    figure, axes = plt.subplots(rows, columns, squeeze=False, figsize=(6.5 * columns, 3.6 * rows))
+    figure, axes = _panel_grid(len(panels), columns, 6.5, 3.6)
     for axis, (name, frame) in zip(axes.ravel(), panels.items()):
         error = None if errors is None else errors.get(name)
         frame.plot.bar(ax=axis, yerr=error, capsize=2, width=0.8, rot=0, legend=False)
         axis.set_title(name)
         axis.grid(axis="y", alpha=0.3)
     axes.ravel()[0].legend(fontsize=8)
-    for axis in axes.ravel()[len(panels):]:
-        axis.set_visible(False)
-    if title:
-        figure.suptitle(title)
-    figure.tight_layout()
-    return figure
+    return _finish_panels(figure, axes, len(panels), title)
 
 
 def metric_lines_figure(frame, x: str, metrics: list[str], panel: str, line: list[str],

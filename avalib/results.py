@@ -41,6 +41,11 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def verdict(holds: bool | None) -> str:
+    """The verdict of a claims table: "holds", "does not hold", or "inconclusive" (None)."""
+    return {True: "holds", False: "does not hold", None: "inconclusive"}[holds]
+
+
 def results_root(smoke: bool) -> Path:
     override = os.environ.get(RESULTS_DIR_VARIABLE)
     if override:

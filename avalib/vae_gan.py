@@ -8,7 +8,6 @@ parameter counts travel with it. A new model plugs in by adding a function to ``
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -168,7 +167,8 @@ def train_zemouri(config: ComparisonConfig) -> TrainedGenerator:
     regime with the latent loss), trained on the same subset with its own networks and the
     step budget of ``epochs`` (step 1) and one epoch of Algorithm 2 repeats (step 2). It samples
     z ~ N(0, I) as the VAE does. Training time counts both steps."""
-    steps = -(-(config.train_size or len(load_dataset(config.dataset, "train"))) // 64)
+    steps = -(-(config.train_size or len(load_dataset(config.dataset, "train")))
+              // zemouri.ZemouriConfig.batch_size)
     zemouri_config = zemouri.ZemouriConfig(dataset=config.dataset, latent_size=100, beta=0.01,
                                            gamma=0.1, train_size=config.train_size,
                                            step1_epochs=config.epochs, warmup_steps=0,
@@ -189,6 +189,3 @@ TRAINERS: dict[str, Callable[[ComparisonConfig], TrainedGenerator]] = {
 def train_model(config: ComparisonConfig) -> TrainedGenerator:
     return TRAINERS[config.model](config)
 
-
-def resolved(config: ComparisonConfig) -> dict:
-    return dataclasses.asdict(config)

@@ -13,6 +13,8 @@ from avalib.data import load_dataset
 from avalib.domain_classifier import DomainClassifierConfig, domain_classifier, judge
 from avalib.metrics import (class_coverage, classifier_inception_score, frechet_distance,
                             laplacian_sharpness)
+from avalib.nets import DomainClassifier
+from avalib.results import verdict
 from avalib.vae_gan import ComparisonConfig, TrainedGenerator, train_model
 
 # Aymen (2023) Table 3, Inception Score (Inception-v3 features); bold marks VAEs in the source.
@@ -57,11 +59,10 @@ def interpolations(model: TrainedGenerator, rows: int, steps: int, seed: int) ->
     return model.decode(_straight_lines(model.latent_size, rows, steps, generator))
 
 
-def evaluate(model: TrainedGenerator, config: ComparisonConfig, judge_config: DomainClassifierConfig,
+def evaluate(model: TrainedGenerator, config: ComparisonConfig, classifier: DomainClassifier,
              sample_count: int) -> tuple[dict, torch.Tensor]:
-    """Every number of one run, and the samples it was scored on."""
+    """Every number of one run, judged by ``classifier``, and the samples it was scored on."""
     test = load_dataset(config.dataset, "test").subset(sample_count, config.seed)
-    classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=config.dataset))
     generator = torch.Generator().manual_seed(config.seed + 1000)
     start = time.perf_counter()
     samples = model.sample(sample_count, generator)
@@ -90,11 +91,12 @@ def run_comparison(models, datasets, seeds, base: ComparisonConfig,
     trained models of the first seed keyed by (dataset, model name))."""
     rows, samples, trained = [], {}, {}
     for dataset in datasets:
+        classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
         for name in models:
             for seed in seeds:
                 config = dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
                 model = train_model(config)
-                row, images = evaluate(model, config, judge_config, sample_count)
+                row, images = evaluate(model, config, classifier, sample_count)
                 rows.append(row)
                 if seed == seeds[0]:
                     samples[(dataset, model.name)] = images
@@ -111,10 +113,6 @@ def summary(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation over seeds per (dataset, model)."""
     grouped = runs.groupby(["dataset", "model"], sort=False)[METRICS]
     return grouped.mean().join(grouped.std(ddof=1).add_suffix("_sd"))
-
-
-def _verdict(holds: bool | None) -> str:
-    return {True: "holds", False: "does not hold", None: "inconclusive"}[holds]
 
 
 def aspects(runs: pd.DataFrame) -> pd.DataFrame:
@@ -149,7 +147,7 @@ def aspects(runs: pd.DataFrame) -> pd.DataFrame:
                          "survey (GANs / VAEs)": " / ".join(PAPER_ASPECTS[aspect]),
                          "measure": measure, "GAN": gan, "VAE": vae, "Zemouri hybrid": hybrid,
                          "survey holds if": test,
-                         "verdict": _verdict(survey_direction(gan, vae) if decided else None)})
+                         "verdict": verdict(survey_direction(gan, vae) if decided else None)})
     return pd.DataFrame(rows)
 
 

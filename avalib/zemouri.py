@@ -15,7 +15,7 @@ at the setting's beta and gamma. With ``warmup_steps=0`` every setting trains fr
 
 from __future__ import annotations
 
-import dataclasses
+import collections
 from dataclasses import dataclass, field
 
 import torch
@@ -248,15 +248,15 @@ def _run_algorithm2(model: ZemouriModel, optimisers: tuple, steps: int, beta: fl
     torch.manual_seed(seed)          # the sampling layer's noise: independent of what ran before
     model.decoder.train()
     model.discriminator.train()
-    recent: list[dict[str, float]] = []
+    recent: collections.deque[dict[str, float]] = collections.deque(maxlen=50)
     done = 0
     with progress(steps, label) as bar:
         while done < steps:
             for batch in minibatches(len(data), model.config.batch_size, generator):
                 if done >= steps:
                     break
-                recent = (recent + [algorithm2_iteration(model, data.images, batch, optimisers,
-                                                         beta, gamma, generator)])[-50:]
+                recent.append(algorithm2_iteration(model, data.images, batch, optimisers,
+                                                   beta, gamma, generator))
                 done += 1
                 bar.update()
     return {f"final_{name}": sum(r[name] for r in recent) / len(recent)
@@ -309,6 +309,3 @@ def reconstruct(model: ZemouriModel, images: torch.Tensor) -> torch.Tensor:
         return model.decoder(model.encoder(batch)[0])
     return in_batches(one, images)[0]
 
-
-def resolved(config: ZemouriConfig) -> dict:
-    return dataclasses.asdict(config)

@@ -11,6 +11,8 @@ import torch
 from avalib.data import load_dataset
 from avalib.domain_classifier import DomainClassifierConfig, domain_classifier, judge
 from avalib.metrics import frechet_distance, laplacian_sharpness
+from avalib.nets import DomainClassifier
+from avalib.results import verdict
 from avalib.training import in_batches
 from avalib.zemouri import (ZemouriConfig, ZemouriModel, encoder_classifier, feature_reconstruction_loss,
                             kl_loss, reconstruct, train)
@@ -58,16 +60,17 @@ def latent_grid(model: ZemouriModel, codes: torch.Tensor, steps: int = 15) -> to
 
 @torch.no_grad()
 def reconstruction_metrics(model: ZemouriModel, images: torch.Tensor, labels: torch.Tensor,
-                           judge_config: DomainClassifierConfig) -> dict:
+                           classifier: DomainClassifier,
+                           real_judgement: tuple[torch.Tensor, torch.Tensor]) -> dict:
     """Pixel MSE, the deep-feature loss L_rec (eq. 9), label agreement of reconstructions under
     the independent domain classifier (share predicted as the true label), sharpness of outputs
     relative to the inputs (Laplacian ratio, 1 = as sharp), and the Frechet distance between
-    reconstructions and inputs on the domain classifier's features."""
+    reconstructions and inputs on the domain classifier's features. ``real_judgement`` is
+    ``judge(classifier, images)``, computed once per test set by the caller."""
     decoded = reconstruct(model, images)
     features = [in_batches(lambda batch: tuple(model.encoder.encode(batch)[2]), x)
                 for x in (images, decoded)]
-    classifier, _ = domain_classifier(judge_config)
-    real_probabilities, real_features = judge(classifier, images)
+    real_probabilities, real_features = real_judgement
     probabilities, decoded_features = judge(classifier, decoded)
     return {"pixel_mse": float((decoded - images).pow(2).mean()),
             "feature_loss": float(feature_reconstruction_loss(*features, model.config.alphas)),
@@ -84,7 +87,8 @@ def sweep(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, test_count
     rows, examples = [], {}
     for dataset in datasets:
         test = test_images(dataset, test_count, base.seed)
-        judge_for = dataclasses.replace(judge_config, dataset=dataset)
+        classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
+        real_judgement = judge(classifier, test.images)
         mean_image_mse = float((test.images - test.images.mean(0)).pow(2).mean())
         for latent_size in latent_sizes:
             shown = {"input": test.images[:example_count]}
@@ -94,7 +98,8 @@ def sweep(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, test_count
                                                  beta=beta, gamma=gamma)
                     model = train(config)
                     rows.append({"dataset": dataset, "Kz": latent_size, "gamma": gamma, "beta": beta,
-                                 **reconstruction_metrics(model, test.images, test.labels, judge_for),
+                                 **reconstruction_metrics(model, test.images, test.labels,
+                                                          classifier, real_judgement),
                                  "mean_image_mse": mean_image_mse})
                     shown[f"g={gamma} b={beta}"] = reconstruct(model, test.images[:example_count])
             examples[(dataset, latent_size)] = shown
@@ -122,10 +127,6 @@ def _value(frame, column, **where) -> float:
     return float(rows[column].iloc[0]) if len(rows) else float("nan")
 
 
-def _verdict(holds: bool | None) -> str:
-    return {True: "holds", False: "does not hold", None: "inconclusive"}[holds]
-
-
 def claims(frame: pd.DataFrame, focus: str = "mnist") -> pd.DataFrame:
     """One row per claim of section 4.4 with the measured evidence, the test applied and a
     verdict. Thresholds are ours and are stated in each row."""
@@ -139,7 +140,7 @@ def claims(frame: pd.DataFrame, focus: str = "mnist") -> pd.DataFrame:
                  "evidence": "; ".join(f"{d}: MSE {b:.4f} (Kz=100) vs {s:.4f} (Kz=2)"
                                        for d, (b, s) in better.items()),
                  "test": "Kz=100 has the lower pixel MSE on every dataset",
-                 "verdict": _verdict(True if len(wins) == len(datasets) else
+                 "verdict": verdict(True if len(wins) == len(datasets) else
                                      (False if not wins else None))})
 
     def focus_value(column, beta, gamma=0.0):
@@ -153,13 +154,13 @@ def claims(frame: pd.DataFrame, focus: str = "mnist") -> pd.DataFrame:
                  "evidence": f"eps_1 = {own.epsilon_1}, eps_2 = {own.epsilon_2} "
                              "(definitions in B4)",
                  "test": "both thresholds reached, eps_1 < eps_2",
-                 "verdict": _verdict(bool(own.epsilon_1 < own.epsilon_2))})
+                 "verdict": verdict(bool(own.epsilon_1 < own.epsilon_2))})
     low = [focus_value("sharpness_ratio", b) for b in (0.001, 0.003)]
     rows.append({"claim": f"B1: {focus} K_z = 2, beta <= 0.003: reconstruction dominant, blurred",
                  "evidence": f"sharpness ratio {sharp0:.2f} at beta=0, "
                              f"{low[0]:.2f} / {low[1]:.2f} at 0.001 / 0.003",
                  "test": "sharpness ratio < 0.9 (blurrier than real) and within 10% of beta = 0",
-                 "verdict": _verdict(all(s < 0.9 and abs(s - sharp0) <= 0.1 * sharp0 for s in low))})
+                 "verdict": verdict(all(s < 0.9 and abs(s - sharp0) <= 0.1 * sharp0 for s in low))})
     middle = [(focus_value("sharpness_ratio", b), focus_value("label_agreement", b),
                focus_value("frechet_distance", b)) for b in (0.005, 0.01)]
     frechet0 = focus_value("frechet_distance", 0.0)
@@ -169,7 +170,7 @@ def claims(frame: pd.DataFrame, focus: str = "mnist") -> pd.DataFrame:
                                        for b, (s, a, f) in zip((0.005, 0.01), middle))
                              + f" (beta=0: {sharp0:.2f}, {agree0:.3f}, {frechet0:.1f})",
                  "test": "sharpness > 1.1 x beta=0's and label agreement within 5 points of beta=0's",
-                 "verdict": _verdict(True if all(clearer) else (False if not any(clearer) else None))})
+                 "verdict": verdict(True if all(clearer) else (False if not any(clearer) else None))})
     agree_high = focus_value("label_agreement", 0.1)
     count = int(frame.attrs.get("test_count", 1000))
     standard_error = (0.25 / count) ** 0.5
@@ -178,14 +179,14 @@ def claims(frame: pd.DataFrame, focus: str = "mnist") -> pd.DataFrame:
                  "evidence": f"label agreement {agree_high:.3f} at beta=0.1 vs {agree0:.3f} at beta=0",
                  "test": "label agreement below 0.5 and 10 points below beta=0's; inconclusive "
                          f"within 2 binomial SE of 0.5 ({2 * standard_error:.3f} for {count} images)",
-                 "verdict": _verdict(None if abs(agree_high - 0.5) < 2 * standard_error else
+                 "verdict": verdict(None if abs(agree_high - 0.5) < 2 * standard_error else
                                      agree_high < 0.5 and agree_high < agree0 - 0.10)})
     inside = (0.003 < own.epsilon_1 <= 0.005) and (0.01 < own.epsilon_2 <= 0.1)
     rows.append({"claim": f"B4: {focus} K_z = 2 thresholds: 0.003 < eps_1 <= 0.005, 0.01 < eps_2 <= 0.1",
                  "evidence": f"measured eps_1 = {own.epsilon_1}, eps_2 = {own.epsilon_2}",
                  "test": "eps_1: first beta with sharpness > 1.1 x beta=0's; eps_2: first beta whose "
                          "label agreement is 10 points below beta=0's",
-                 "verdict": _verdict(inside)})
+                 "verdict": verdict(inside)})
 
     lost, restored = [], []
     for d in datasets:
@@ -202,7 +203,7 @@ def claims(frame: pd.DataFrame, focus: str = "mnist") -> pd.DataFrame:
                  "evidence": f"restored in {len(restored)} of {len(lost)} cases that lost > 10 points "
                              f"(agreement gamma=0 -> gamma=0.1): " + "; ".join(lost),
                  "test": "agreement rises by more than 5 points in most cases that lost it",
-                 "verdict": _verdict(None if not lost else
+                 "verdict": verdict(None if not lost else
                                      (True if len(restored) > len(lost) / 2 else
                                       (False if len(restored) <= len(lost) / 4 else None)))})
 
@@ -220,7 +221,7 @@ def claims(frame: pd.DataFrame, focus: str = "mnist") -> pd.DataFrame:
                      "test": "Omniglot's Kz=2 ratio >= 0.8 (no better than the mean image) and the "
                              "worst of the datasets, while its Kz=100 ratio < 0.8; inconclusive "
                              "whenever Kz=100 fails as well (nothing 2-D-specific to test)",
-                     "verdict": _verdict(None if omniglot_100 >= 0.8 else fails_2d)})
+                     "verdict": verdict(None if omniglot_100 >= 0.8 else fails_2d)})
     return pd.DataFrame(rows)
 
 
