@@ -11,6 +11,9 @@ Modules, one job each:
 - ``nets``     - the AVA authors' per-channel MLPs; Zemouri's residual conv networks; DCGAN nets;
   the domain classifier.
 - ``nguyen``   - AVA1..AVA5, VAE and GAN as configurations of one update-rule trainer.
+- ``nguyen_rules`` - the AVA paper's output-layer errors, and the authors' code's readings of them.
+- ``nguyen_report`` - Tables 1-3, paper-vs-ours, the two readings of the code, the ranking claims.
+- ``verdicts`` - the study's one verdict rule (paired t over seeds, Holm over a table).
 - ``training`` - minibatches, the NaN guard and progress bars shared by the trainers.
 - ``cache``    - trained models cached on disk by their configuration.
 - ``domain_classifier`` - the per-dataset CNN that judges generated images.

@@ -1,12 +1,16 @@
 """AVA1..AVA5, VAE and GAN of Nguyen, Abdalla & Amer (2024) as configurations of one trainer.
 
 Seven models are four switches (decoder discriminator d, lean decoder, encoder discriminator D,
-lean encoder) plus "has encoder" (the GAN has none). Three protocols:
+lean encoder) plus "has encoder" (the GAN has none). Four protocols:
 
-- ``reference``: what the authors' Java code does (``../shared/specs/nguyen_reference_implementation.md``):
-  zero initialisation, the code's per-layer update order, self-push terms from the generator's own
-  outputs, the dropped "- 1/2 I", the encoder-state overwrite, and BM = mean over 10 random
-  generations per test image of |d (1 - d)|, drawn from the encoder's last training state.
+- ``reference``: the authors' published build as ``../shared/specs/nguyen_reference_implementation.md``
+  reads it: zero initialisation, the code's per-layer update order, self-push terms from the
+  generator's own outputs with the code's a'(v) = 0.5 a(v) (1 - a(v)) of the output value (the
+  logistic applied twice), the dropped "- 1/2 I", the encoder-state overwrite, and BM = mean over
+  10 random generations per test image of |d (1 - d)|, drawn from the encoder's last state.
+- ``reference_value_derivative``: the same code with a'(v) = 0.5 v (1 - v) in the push and
+  discriminator terms - a hypothesis about the unpublished December-2023 build that wrote the
+  paper's log, not what the public code computes.
 - ``paper``: the update rules (5)-(7), (10), (13), (14), (16) as printed, with the real
   discriminator outputs, the full KL gradient, random initialisation; each rule is an output error
   injected into its own network and propagated by autograd. BM as eq. 17: the test image is
@@ -15,7 +19,11 @@ lean encoder) plus "has encoder" (the GAN has none). Three protocols:
   4 / 9 / 11 / 15), by autograd, with the reparameterised z so the encoder learns from
   reconstruction; the GAN plays eq. 2. BM as in ``paper``.
 
-All learning rates and repeats train at once: every weight carries a leading run dimension.
+Learning rates and repeats train together: every weight carries a leading run dimension, in
+chunks of ``run_chunk`` runs. Repeat k of every model and learning rate draws from the same seed
+streams (one for the latent noise, one per network for its initial weights), so runs are paired
+across models and results do not depend on the chunking. The reference protocols train each
+network at its true width (see ``ChannelMLP``'s multiplicity).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -33,7 +42,9 @@ from avalib.nets import ChannelMLP
 
 PAPER_LEARNING_RATES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1,
                         0.09, 0.08, 0.07, 0.06, 0.05, 0.04, 0.03, 0.02, 0.01)
-PROTOCOLS = ("reference", "paper", "exact")
+REFERENCE_PROTOCOLS = tuple(rules.VALUE_DERIVATIVES)          # reference, reference_value_derivative
+PROTOCOLS = REFERENCE_PROTOCOLS + ("paper", "exact")
+NETWORKS = ("encoder", "decoder", "decoder_discriminator", "encoder_discriminator")
 
 
 @dataclass(frozen=True)
@@ -83,14 +94,22 @@ class NguyenConfig:
     passes: int = 1                  # passes over the images (the paper: one)
     generations_per_image: int = 10
     dtype: str = "float64"           # the authors' Java uses double
+    run_chunk: int = 0               # runs per tensor program (0: all); results do not depend on it
+    true_width: bool = True          # reference protocols: width-1 networks counted hidden_size times
 
     def __post_init__(self):
         if self.protocol not in PROTOCOLS:
-            raise ValueError(f"unknown protocol {self.protocol!r}; use one of {PROTOCOLS}")
+            raise ValueError(f"protocol={self.protocol!r} is unknown; allowed: {', '.join(PROTOCOLS)}")
         if not self.learning_rates or min(self.learning_rates) <= 0:
-            raise ValueError("learning_rates must be a non-empty tuple of positive numbers")
-        if self.repeats < 1 or self.passes < 1 or self.generations_per_image < 1:
-            raise ValueError("repeats, passes and generations_per_image must be >= 1")
+            raise ValueError(f"learning_rates={self.learning_rates!r}: must be a non-empty tuple "
+                             "of positive numbers")
+        for name in ("repeats", "passes", "generations_per_image", "latent_size", "hidden_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}={getattr(self, name)!r}: must be >= 1")
+        if self.run_chunk < 0:
+            raise ValueError(f"run_chunk={self.run_chunk!r}: must be >= 0 (0 = all runs at once)")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype={self.dtype!r}: allowed: float32, float64")
 
 
 @dataclass
@@ -106,39 +125,66 @@ class NguyenResult:
     samples: torch.Tensor
 
 
-class _Networks:
-    """The networks of one model for R runs x C channels, and the shared per-run quantities."""
+def stream_seed(seed: int, repeat: int, purpose: str) -> int:
+    """The seed of one random stream: repeat ``repeat`` of the run seeded ``seed``, for the latent
+    noise ("noise") or one network's initial weights (a name in ``NETWORKS``)."""
+    key = [seed, repeat, (("noise",) + NETWORKS).index(purpose)]
+    return int(np.random.SeedSequence(key).generate_state(1, np.uint64)[0])
 
-    def __init__(self, variant: Variant, config: NguyenConfig, channels: int, pixels: int):
-        self.runs = config.repeats * len(config.learning_rates)
-        self.channels, self.batch = channels, self.runs * channels
+
+class _Networks:
+    """The networks of one model for R runs x C channels (runs given as (repeat, rate index)
+    pairs), and the shared per-run quantities."""
+
+    def __init__(self, variant: Variant, config: NguyenConfig, channels: int, pixels: int,
+                 runs: list[tuple[int, int]] | None = None):
+        runs = runs or [(r, i) for r in range(config.repeats) for i in range(len(config.learning_rates))]
+        self.runs, self.channels, self.batch = len(runs), channels, len(runs) * channels
         self.dtype = getattr(torch, config.dtype)
-        self.generator = torch.Generator().manual_seed(config.seed)
-        rates = torch.tensor(config.learning_rates, dtype=self.dtype).repeat(config.repeats)
+        self.repeats = sorted({repeat for repeat, _ in runs})
+        self.run_repeat = torch.tensor([self.repeats.index(repeat) for repeat, _ in runs])
+        self.noise_generators = [torch.Generator().manual_seed(stream_seed(config.seed, r, "noise"))
+                                 for r in self.repeats]
+        rates = torch.tensor([config.learning_rates[i] for _, i in runs], dtype=self.dtype)
         self.learning_rate = rates.repeat_interleave(channels)                 # (B,)
-        init = "zeros" if config.protocol == "reference" else "uniform"
-        make = lambda i, o: ChannelMLP(self.batch, i, config.hidden_size, o, init=init,
-                                       dtype=self.dtype, generator=self.generator)
-        latent = config.latent_size
-        self.encoder = make(pixels, 2 * latent) if variant.has_encoder else None
-        self.decoder = make(latent, pixels)
-        self.decoder_discriminator = make(pixels, 1) if variant.decoder_discriminator else None
-        self.encoder_discriminator = make(latent, 1) if variant.encoder_discriminator else None
-        if config.protocol != "reference":
-            for net in self.all():
-                net.requires_grad_()
-        self.latent = latent
+        self.latent = latent = config.latent_size
+        shapes = {"encoder": (pixels, 2 * latent), "decoder": (latent, pixels),
+                  "decoder_discriminator": (pixels, 1), "encoder_discriminator": (latent, 1)}
+        wanted = {"encoder": variant.has_encoder, "decoder": True,
+                  "decoder_discriminator": variant.decoder_discriminator,
+                  "encoder_discriminator": variant.encoder_discriminator}
+        for name in NETWORKS:
+            setattr(self, name, self._make(name, *shapes[name], config) if wanted[name] else None)
         self.state = None          # the encoder's current (mu, Sigma), for reference generation
+        self.value_derivative = rules.VALUE_DERIVATIVES.get(config.protocol)   # reference readings
+
+    def _make(self, name: str, inputs: int, outputs: int, config: NguyenConfig) -> ChannelMLP:
+        """Zero weights (reference protocols; at true width a width-1 network counted
+        hidden_size times), or U(+-1/sqrt(fan_in)) drawn once per repeat from that repeat's stream
+        for this network and shared by every learning rate of the repeat."""
+        if config.protocol in REFERENCE_PROTOCOLS:
+            width, multiplicity = (1, config.hidden_size) if config.true_width else (config.hidden_size, 1)
+            return ChannelMLP(self.batch, inputs, width, outputs, init="zeros", dtype=self.dtype,
+                              multiplicity=multiplicity)
+        per_repeat = [ChannelMLP(self.channels, inputs, config.hidden_size, outputs, init="uniform",
+                                 dtype=self.dtype, generator=torch.Generator().manual_seed(
+                                     stream_seed(config.seed, repeat, name))).parameters()
+                      for repeat in self.repeats]
+        parameters = [torch.stack(tensors)[self.run_repeat].flatten(0, 1).contiguous()
+                      for tensors in zip(*per_repeat)]
+        return ChannelMLP.from_parameters(parameters).requires_grad_()
 
     def all(self) -> list[ChannelMLP]:
         return [n for n in (self.encoder, self.decoder, self.decoder_discriminator,
                             self.encoder_discriminator) if n is not None]
 
     def noise(self, samples: int | None = None) -> torch.Tensor:
-        """r ~ N(0, I), one draw per latent coordinate shared by the channels: (B, [S,] L)."""
-        shape = (self.runs, self.latent) if samples is None else (self.runs, samples, self.latent)
-        draw = torch.randn(shape, generator=self.generator, dtype=self.dtype)
-        return draw.repeat_interleave(self.channels, dim=0)
+        """r ~ N(0, I) from each run's repeat stream, one draw per latent coordinate shared by
+        the channels: (B, [S,] L)."""
+        shape = (self.latent,) if samples is None else (samples, self.latent)
+        draws = torch.stack([torch.randn(shape, generator=g, dtype=self.dtype)
+                             for g in self.noise_generators])
+        return draws[self.run_repeat].repeat_interleave(self.channels, dim=0)
 
     def per_run(self, tensor: torch.Tensor) -> torch.Tensor:
         return tensor.reshape(self.runs, -1)
@@ -149,7 +195,7 @@ class _Networks:
 
 def _reference_step(nets: _Networks, variant: Variant, image: torch.Tensor) -> torch.Tensor:
     """One per-sample step of the authors' code (spec, steps 1-5); returns values to check."""
-    lr, channels = nets.learning_rate, nets.channels
+    lr, channels, derivative = nets.learning_rate, nets.channels, nets.value_derivative
     if not variant.has_encoder:                                   # GAN (spec, "VAE: ... GAN:")
         fake_code = nets.noise()
         fake = nets.decoder.forward(fake_code)[1]
@@ -157,20 +203,21 @@ def _reference_step(nets: _Networks, variant: Variant, image: torch.Tensor) -> t
         real_output = d.forward(image)[1]
         hidden, fake_output = d.forward(fake)
         d.backprop_step(fake, hidden, rules.reference_discriminator_delta(real_output, fake_output,
-                                                                          None), lr)
+                                                                          None, derivative), lr)
         code = nets.noise()
         hidden, decoded = nets.decoder.forward(code)
         nets.decoder.backprop_step(code, hidden, rules.reference_decoder_delta(
-            image, decoded, True, channels), lr)
+            image, decoded, True, channels, derivative), lr)
         return decoded
     hidden, encoded = nets.encoder.forward(image)
     mu, sigma = nets.split(encoded)
-    encoder_delta = rules.reference_encoder_delta(mu, sigma, variant.encoder_discriminator, channels)
+    encoder_delta = rules.reference_encoder_delta(mu, sigma, variant.encoder_discriminator, channels,
+                                                  derivative)
     nets.encoder.backprop_step(image, hidden, encoder_delta, lr)
     code = mu + sigma.sqrt() * nets.noise()
     hidden, decoded = nets.decoder.forward(code)
     decoder_delta = rules.reference_decoder_delta(image, decoded, variant.decoder_discriminator,
-                                                  channels)
+                                                  channels, derivative)
     nets.decoder.backprop_step(code, hidden, decoder_delta, lr)
     nets.state = (mu, sigma)
     if variant.decoder_discriminator or variant.encoder_discriminator:
@@ -181,7 +228,8 @@ def _reference_step(nets: _Networks, variant: Variant, image: torch.Tensor) -> t
         hidden, fake_output = d.forward(new_decoded)
         lean = decoder_delta.sum(-1, keepdim=True) if variant.lean_decoder else None
         d.backprop_step(new_decoded, hidden,
-                        rules.reference_discriminator_delta(real_output, fake_output, lean), lr)
+                        rules.reference_discriminator_delta(real_output, fake_output, lean,
+                                                                     derivative), lr)
     if variant.encoder_discriminator:
         D = nets.encoder_discriminator
         real_output = D.forward(mu)[1]
@@ -189,7 +237,8 @@ def _reference_step(nets: _Networks, variant: Variant, image: torch.Tensor) -> t
         hidden, fake_output = D.forward(nets.state[0])
         lean = encoder_delta.sum(-1, keepdim=True) if variant.lean_encoder else None
         D.backprop_step(nets.state[0], hidden,
-                        rules.reference_discriminator_delta(real_output, fake_output, lean), lr)
+                        rules.reference_discriminator_delta(real_output, fake_output, lean,
+                                                                     derivative), lr)
     return decoded
 
 
@@ -284,29 +333,59 @@ def _exact_step(nets: _Networks, variant: Variant, image: torch.Tensor) -> torch
     return decoded
 
 
-STEPS = {"reference": _reference_step, "paper": _paper_step, "exact": _exact_step}
+STEPS = {"reference": _reference_step, "reference_value_derivative": _reference_step,
+         "paper": _paper_step, "exact": _exact_step}
 
 
 @torch.no_grad()
 def _evaluate(nets: _Networks, variant: Variant, config: NguyenConfig,
               test_images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """BM per run (R,) and two sample images per run, as the protocol defines them."""
-    reference = config.protocol == "reference"
+    """BM per run (R,) and two sample images per run, as the protocol defines them. The decoder
+    and BM run one run (C channels) at a time, so that the generated images stay in cache."""
+    reference = config.protocol in REFERENCE_PROTOCOLS
+    channels, generations = nets.channels, config.generations_per_image
     per_image, samples = [], []
     for index, target in enumerate(test_images):
         if not variant.has_encoder:
-            code = nets.noise(config.generations_per_image)
+            code = nets.noise(generations)
         else:
             encoded = None if reference else nets.encoder.forward(target.repeat(nets.runs, 1))[1]
             mu, sigma = nets.state if reference else nets.split(encoded)
-            code = mu.unsqueeze(1) + sigma.sqrt().unsqueeze(1) * nets.noise(config.generations_per_image)
-        generated = nets.decoder.forward(code)[1]                              # (B, K, P)
-        generated = generated.reshape(nets.runs, nets.channels, *generated.shape[1:]).transpose(1, 2)
-        scores = balance_metric(generated, target, absolute=reference)         # (R, K)
+            code = mu.unsqueeze(1) + sigma.sqrt().unsqueeze(1) * nets.noise(generations)
+        hidden = nets.decoder.hidden(code)                                     # (B, K, H)
+        scores = torch.empty(nets.runs, generations, dtype=nets.dtype)
+        first = []
+        for run in range(nets.runs):
+            rows = slice(run * channels, (run + 1) * channels)
+            generated = nets.decoder.output(hidden[rows], rows).transpose(0, 1)  # (K, C, P)
+            scores[run] = balance_metric(generated, target, absolute=reference)
+            first.append(generated[0])
         per_image.append(scores.mean(1) if reference else scores.max(1).values)
         if index in (0, len(test_images) // 2):
-            samples.append(generated[:, 0])
+            samples.append(torch.stack(first))
     return torch.stack(per_image, 1).mean(1), torch.stack(samples, 1)
+
+
+def _train_runs(variant: Variant, flat: torch.Tensor, config: NguyenConfig,
+                runs: list[tuple[int, int]], progress: bool, label: str):
+    """Train the given runs as one tensor program: (BM (R,), diverged-at step (R,), samples)."""
+    count, channels, pixels = flat.shape
+    nets = _Networks(variant, config, channels, pixels, runs)
+    flat = flat.to(nets.dtype)
+    diverged_at = torch.full((nets.runs,), -1, dtype=torch.long)
+    step_function = STEPS[config.protocol]
+    steps = config.passes * count
+    with torch.set_grad_enabled(config.protocol not in REFERENCE_PROTOCOLS):
+        for step in tqdm(range(steps), desc=label, disable=not progress, leave=False, mininterval=2):
+            image = flat[step % count].repeat(nets.runs, 1)                      # (B, P)
+            decoded = step_function(nets, variant, image)
+            finite = torch.isfinite(nets.per_run(decoded.detach())).all(1)
+            if nets.state is not None:
+                finite &= torch.isfinite(nets.per_run(torch.cat(nets.state, -1))).all(1)
+            diverged_at[(~finite) & (diverged_at < 0)] = step
+    metric, samples = _evaluate(nets, variant, config, flat)
+    diverged_at[(~torch.isfinite(metric)) & (diverged_at < 0)] = steps
+    return metric.masked_fill(diverged_at >= 0, math.nan), diverged_at, samples.float()
 
 
 def train(variant_name: str, images: torch.Tensor, config: NguyenConfig,
@@ -316,26 +395,14 @@ def train(variant_name: str, images: torch.Tensor, config: NguyenConfig,
     image and pass, in file order; return BM per run and whether it diverged."""
     if variant_name not in VARIANTS:
         raise ValueError(f"unknown model {variant_name!r}; valid: {', '.join(VARIANTS)}")
-    variant = VARIANTS[variant_name]
     count, channels, height, width = images.shape
-    nets = _Networks(variant, config, channels, height * width)
-    flat = images.reshape(count, channels, height * width).to(nets.dtype)
-    diverged_at = torch.full((nets.runs,), -1, dtype=torch.long)
-    step_function = STEPS[config.protocol]
-    steps = config.passes * count
-    with torch.set_grad_enabled(config.protocol != "reference"):
-        for step in tqdm(range(steps), desc=f"{variant_name} {config.protocol}", disable=not progress,
-                         leave=False, mininterval=2):
-            image = flat[step % count].repeat(nets.runs, 1)                      # (B, P)
-            decoded = step_function(nets, variant, image)
-            finite = torch.isfinite(nets.per_run(decoded.detach())).all(1)
-            if nets.state is not None:
-                finite &= torch.isfinite(nets.per_run(torch.cat(nets.state, -1))).all(1)
-            diverged_at[(~finite) & (diverged_at < 0)] = step
-    metric, samples = _evaluate(nets, variant, config, flat)
-    diverged_at[(~torch.isfinite(metric)) & (diverged_at < 0)] = steps
-    metric = metric.float().masked_fill(diverged_at >= 0, math.nan)
+    flat = images.reshape(count, channels, height * width)
+    runs = [(r, i) for r in range(config.repeats) for i in range(len(config.learning_rates))]
+    size = config.run_chunk or len(runs)
+    parts = [_train_runs(VARIANTS[variant_name], flat, config, runs[start:start + size], progress,
+                         f"{variant_name} {config.protocol}")
+             for start in range(0, len(runs), size)]
+    metric, diverged_at, samples = (torch.cat(part) for part in zip(*parts))
     shape = (config.repeats, len(config.learning_rates))
-    samples = samples.float().reshape(*shape, 2, channels, height, width)
     return NguyenResult(variant_name, config, metric.reshape(shape), diverged_at.reshape(shape),
-                        samples)
+                        samples.reshape(*shape, 2, channels, height, width))

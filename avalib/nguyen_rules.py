@@ -6,7 +6,8 @@ paper's weight update ``theta += lr * error * a'(u) * d u / d theta`` (autograd 
 a'(u) of the output neuron and everything below it). The reference protocol's versions, read from
 the authors' code (``../shared/specs/nguyen_reference_implementation.md``), are the ``reference_*``
 functions; they are already multiplied by a'(u) because the code's backpropagation takes deltas at
-pre-activations.
+pre-activations. They take the a' that the code applies to output values as ``derivative`` (the
+two readings in ``VALUE_DERIVATIVES``).
 
 Where a rule is not the gradient of the paper's stated objective, the docstring says so and
 ``tests/test_nguyen_rules.py`` measures it against autograd.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from avalib.nets import logistic_derivative
+from avalib.nets import code_derivative, logistic_derivative
 
 
 def paper_encoder_error(mu: torch.Tensor, sigma: torch.Tensor,
@@ -77,38 +78,50 @@ def _unless_any_channel_is_one(push: torch.Tensor, value: torch.Tensor, channels
     return push.masked_fill(hit.expand(-1, channels, -1).reshape(value.shape), 0.0)
 
 
-def reference_self_push(value: torch.Tensor, channels: int) -> torch.Tensor:
+# The two readings of the code's a' where it is handed an output value v (push and discriminator
+# terms). "reference": the published build as the spec reads it - the derivative function applies
+# the logistic to v again, 0.5 a(v) (1 - a(v)). "reference_value_derivative": our earlier reading,
+# kept as the hypothesis that the unpublished December-2023 build that wrote the paper's log
+# computed the derivative from the value, 0.5 v (1 - v).
+VALUE_DERIVATIVES = {"reference": code_derivative, "reference_value_derivative": logistic_derivative}
+
+
+def reference_self_push(value: torch.Tensor, channels: int, derivative=code_derivative) -> torch.Tensor:
     """The code's "discriminator" term: a'(v)/(1 - v) of the generator's *own* output value v
-    (decoder pixel or mu), not of the discriminator's output (spec, training steps 1 and 3)."""
-    return _unless_any_channel_is_one(discriminator_push(value), value, channels)
+    (decoder pixel or mu), not of the discriminator's output (spec, training steps 1 and 3).
+    With the published build's a' it is 0.1375 at v = 0.1 and 1.2376 at v = 0.9 (v / 2 under the
+    value reading)."""
+    return _unless_any_channel_is_one(derivative(value) / (1 - value), value, channels)
 
 
 def reference_encoder_delta(mu: torch.Tensor, sigma: torch.Tensor, with_push: bool,
-                            channels: int) -> torch.Tensor:
+                            channels: int, derivative=code_derivative) -> torch.Tensor:
     """The code's encoder deltas at the pre-activations (spec, step 1): mu: -mu a'(u) (+ the self
     push a'(mu)/(1 - mu) a'(u) under the encoder discriminator); Sigma: +1/(2 Sigma) a'(u) - the
-    paper's "- 1/2 I" is lost, so the variance is always pushed up."""
-    mu_error = -mu + reference_self_push(mu, channels) if with_push else -mu
+    paper's "- 1/2 I" is lost, so the variance is always pushed up. a'(u) at the pre-activation is
+    exact in both readings; ``derivative`` is the push's a'(mu)."""
+    mu_error = -mu + reference_self_push(mu, channels, derivative) if with_push else -mu
     output = torch.cat([mu, sigma], dim=-1)
     return torch.cat([mu_error, 0.5 / sigma], dim=-1) * logistic_derivative(output)
 
 
 def reference_decoder_delta(image: torch.Tensor, decoded: torch.Tensor, with_push: bool,
-                            channels: int) -> torch.Tensor:
+                            channels: int, derivative=code_derivative) -> torch.Tensor:
     """The code's decoder deltas (spec, step 3): (x - x') a'(u) (+ a'(x')/(1 - x') a'(u))."""
     error = image - decoded
     if with_push:
-        error = error + reference_self_push(decoded, channels)
+        error = error + reference_self_push(decoded, channels, derivative)
     return error * logistic_derivative(decoded)
 
 
 def reference_discriminator_delta(real_output: torch.Tensor, fake_output: torch.Tensor,
-                                  lean_sum: torch.Tensor | None) -> torch.Tensor:
+                                  lean_sum: torch.Tensor | None,
+                                  derivative=code_derivative) -> torch.Tensor:
     """The code's discriminator delta, applied through the *fake* forward pass only (spec, steps 4
-    and 5): a'(d(x))/d(x) - a'(d(x'))/(1 - d(x')) (+ a'(u) * the sum of the generator's output
-    deltas when leaning)."""
-    delta = logistic_derivative(real_output) / real_output \
-        - logistic_derivative(fake_output) / (1 - fake_output)
+    and 5): a'(d(x))/d(x) - a'(d(x'))/(1 - d(x')) with a' of the output values (``derivative``),
+    plus, when leaning, a'(u_d) (exact, at the pre-activation) times the sum of the generator's
+    output deltas."""
+    delta = derivative(real_output) / real_output - derivative(fake_output) / (1 - fake_output)
     if lean_sum is not None:
         delta = delta + logistic_derivative(fake_output) * lean_sum
     return delta

@@ -79,7 +79,7 @@ def latent_scatter_figure(panels: dict[str, tuple[torch.Tensor, torch.Tensor]], 
 
 
 def grouped_bars_figure(panels: dict, errors: dict | None = None, columns: int = 2,
-                        title: str | None = None):
+                        title: str | None = None, ylabel: str | None = None):
     """One bar chart per panel; each panel is a DataFrame (rows = groups on the x axis, columns =
     bars within a group). ``errors``: DataFrames of the same shape drawn as error bars."""
     figure, axes = _panel_grid(len(panels), columns, 6.5, 3.6)
@@ -88,6 +88,8 @@ def grouped_bars_figure(panels: dict, errors: dict | None = None, columns: int =
         frame.plot.bar(ax=axis, yerr=error, capsize=2, width=0.8, rot=0, legend=False)
         axis.set_title(name)
         axis.grid(axis="y", alpha=0.3)
+        if ylabel:
+            axis.set_ylabel(ylabel)
     axes.ravel()[0].legend(fontsize=8)
     return _finish_panels(figure, axes, len(panels), title)
 

@@ -67,14 +67,58 @@ def test_eq6_push_is_exact_only_when_discriminator_input_weights_are_one():
 
 
 def test_eq10_lean_term_is_not_a_gradient_of_eq9():
-    """-1/2 ||x - x'||^2 in eq. 9 does not depend on the discriminator: its gradient is zero,
-    yet eq. 10 adds a non-zero term to the discriminator's update."""
+    """The discriminator's true ascent direction on eq. 9 (autograd over the whole objective,
+    reconstruction term included) equals eq. 7's rule without the lean term, and eq. 10's lean
+    term moves it away by a measured amount."""
     d = tiny(6, 1)
     image, decoded = torch.rand(3, 6, dtype=torch.float64), torch.rand(3, 6, dtype=torch.float64)
-    fake_out = d.forward(decoded)[1]
-    extra = -0.5 * (image - decoded).pow(2).sum() + 0 * fake_out.sum()
-    assert all(g.abs().max() == 0 for g in torch.autograd.grad(extra, d.parameters()))
-    assert rules.lean_term(image, decoded).abs().min() > 0
+    real_out, fake_out = d.forward(image)[1], d.forward(decoded)[1]
+    objective = (real_out.log() + (1 - fake_out).log()).sum() - 0.5 * (image - decoded).pow(2).sum()
+    ascent = [-g for g in torch.autograd.grad(objective, d.parameters(), retain_graph=True)]
+    plain = rules.paper_discriminator_errors(real_out, fake_out)
+    assert_same(_injected_gradients([(real_out, plain[0]), (fake_out, plain[1])], d), ascent)
+    leaning = rules.paper_discriminator_errors(real_out, fake_out, rules.lean_term(image, decoded))
+    lean_update = _injected_gradients([(real_out, leaning[0]), (fake_out, leaning[1])], d)
+    relative = sum((a - b).norm() for a, b in zip(lean_update, ascent)) / sum(a.norm() for a in ascent)
+    assert relative > 0.05
+
+
+A0 = 0.43782349911420193          # a(0) = 1 / (1 + e^0.25): every zero-weight output
+
+
+def one_run(*values):
+    """A (3 channels, len(values)) tensor holding ``values`` in every channel."""
+    return torch.tensor(values, dtype=torch.float64).repeat(3, 1)
+
+
+def test_reference_push_is_the_codes_derivative_of_the_value():
+    """The spec's hand values of a'(v)/(1 - v): the published build applies the logistic to the
+    value again; the value reading gives v / 2."""
+    values = one_run(0.1, A0, 0.9, 0.99)
+    published = rules.reference_self_push(values, channels=3)
+    torch.testing.assert_close(published[0], torch.tensor([0.1375, 0.2223, 1.2376, 12.31],
+                                                          dtype=torch.float64), atol=6e-5, rtol=1e-3)
+    value_reading = rules.reference_self_push(values, 3, rules.VALUE_DERIVATIVES["reference_value_derivative"])
+    torch.testing.assert_close(value_reading[0], values[0] / 2)
+    white = values.clone()
+    white[1, 2] = 1.0                                    # one channel exactly 1: the code's 0
+    assert rules.reference_self_push(white, channels=3)[:, 2].eq(0).all()
+
+
+def test_reference_deltas_at_a_known_pre_activation():
+    """At u = 0 (output a(0) = 0.43782) with target 1: a(a(0)) = 0.492229, so the code's
+    a'(a(0)) = 0.5 * 0.492229 * 0.507771 = 0.124970 and the push is 0.124970 / 0.562177 = 0.222298;
+    a'(0) = 0.5 * 0.43782 * 0.56218 = 0.123068. Decoder delta (1 - 0.43782 + 0.222298) * 0.123068
+    = 0.096543; discriminator delta with d(x) = d(x') = a(0): 0.124970 / 0.43782 - 0.222298
+    = 0.063138."""
+    decoded, image = one_run(A0), one_run(1.0)
+    delta = rules.reference_decoder_delta(image, decoded, True, channels=3)
+    torch.testing.assert_close(delta, torch.full_like(delta, 0.096543), atol=2e-6, rtol=0)
+    without = rules.reference_decoder_delta(image, decoded, False, channels=3)
+    torch.testing.assert_close(without, torch.full_like(delta, (1 - A0) * 0.123068), atol=2e-6, rtol=0)
+    output = torch.tensor([[A0]], dtype=torch.float64)
+    torch.testing.assert_close(rules.reference_discriminator_delta(output, output, None),
+                               torch.tensor([[0.063138]], dtype=torch.float64), atol=2e-6, rtol=0)
 
 
 def test_reference_backprop_uses_already_updated_output_weights():

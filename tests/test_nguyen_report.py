@@ -1,0 +1,93 @@
+"""Tables 1-3, paper-vs-ours and the claims of the AVA study on small hand-made inputs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from avalib import nguyen_report as report
+
+SHIFTS = [-0.002, -0.001, 0.0, 0.001, 0.002]          # one per repeat, shared by every model
+
+
+def paper_like_frame(protocol="reference", shift_model=None, shift=0.0, shifted_rates=()):
+    """The paper's Tables 1-2 as five repeats: repeat k adds SHIFTS[k] to every cell, so the
+    mean over repeats is the paper's cell; optionally one model is moved at some rates."""
+    paper = report.paper_tables_1_2()
+    rows = []
+    for rate in paper.index:
+        for model in report.MODELS:
+            for repeat, offset in enumerate(SHIFTS):
+                extra = shift if model == shift_model and rate in shifted_rates else 0.0
+                rows.append(dict(protocol=protocol, model=model, learning_rate=rate, repeat=repeat,
+                                 bm=paper.loc[rate, model] + offset + extra, diverged_at_step=None))
+    return pd.DataFrame(rows)
+
+
+def test_table_3_is_the_spreadsheets_statistics_per_repeat():
+    frame = paper_like_frame()
+    per_repeat = report.table_3_per_repeat(frame)
+    column = report.paper_tables_1_2()["AVA3"].to_numpy() + SHIFTS[4]
+    row = per_repeat.loc[("reference", "AVA3", 4)]
+    assert row["Mean"] == pytest.approx(column.mean())
+    assert row["Maximum"] == pytest.approx(column.max()) and row["Minimum"] == pytest.approx(column.min())
+    assert row["SD"] == pytest.approx(column.std(ddof=1))
+
+
+def test_a_run_on_the_papers_numbers_agrees_with_the_paper_and_the_readings_part_where_moved():
+    frame = pd.concat([paper_like_frame(),
+                       paper_like_frame("reference_value_derivative", "AVA1", 0.05, (1.0, 0.9))])
+    tables = report.tables_1_2(frame)
+    summary_3 = report.table_3(report.table_3_per_repeat(frame))
+    comparison = report.versus_paper(tables, summary_3)
+    closeness = report.readings_vs_paper(comparison)
+    reference = closeness.loc["reference"]
+    assert reference.loc["1-2", "cells"] == 133 and reference.loc["3", "cells"] == 28
+    assert reference.loc["1-2", "max_abs_difference"] < 1e-12
+    assert reference.loc["3", "max_abs_difference"] <= 0.0001       # the paper rounds to 4 places
+    assert reference["share_within_band"].eq(1.0).all()
+    moved = closeness.loc[("reference_value_derivative", "1-2")]
+    assert moved["share_within_band"] == pytest.approx(131 / 133)
+    assert moved["max_abs_difference"] == pytest.approx(0.05)
+    parting = report.where_readings_part(tables)
+    assert parting.notna().sum().sum() == 2
+    assert parting["AVA1"].dropna().index.tolist() == [1.0, 0.9]
+    assert parting["AVA1"].dropna().tolist() == pytest.approx([-0.05, -0.05])
+
+
+def per_repeat_frame(means: dict, sds: dict, noise=(0.0004, -0.0003, 0.0001, -0.0002, 0.0)):
+    """(protocol, model, repeat) x statistic with the given Mean / SD per model (Maximum and
+    Minimum follow the Mean), plus a small per-repeat noise that differs between models."""
+    rows = []
+    for index, model in enumerate(report.MODELS):
+        for repeat in range(5):
+            wobble = noise[(repeat + index) % 5]
+            mean = means.get(model, 0.2) + wobble
+            rows.append(dict(protocol="reference", model=model, repeat=repeat, Mean=mean,
+                             Maximum=mean + 0.02, Minimum=mean - 0.05,
+                             SD=sds.get(model, 0.03) + wobble))
+    return pd.DataFrame(rows).set_index(["protocol", "model", "repeat"])
+
+
+def test_claims_follow_the_data_and_the_authors_spread():
+    per_repeat = per_repeat_frame(means={"AVA5": 0.25, "AVA3": 0.12, "VAE": 0.20, "GAN": 0.21},
+                                  sds={"AVA5": 0.01, "AVA3": 0.032, "VAE": 0.03, "AVA4": 0.06})
+    claims = report.claims(per_repeat).set_index("claim")
+    verdict, authors = claims["verdict"], claims["verdict_vs_authors_spread"]
+    assert verdict["AVA5 has the highest BM mean"] == "holds"
+    assert authors["AVA5 has the highest BM mean"] == "holds"               # 0.04 > 0.02
+    assert claims.loc["AVA5 has the highest BM mean", "versus"] == "GAN"      # the closest rival
+    assert verdict["AVA3 has the lowest BM mean (best similarity)"] == "holds"
+    assert verdict["AVA1 has a higher BM mean than GAN"] == "does not hold"   # 0.20 vs 0.21
+    assert authors["AVA1 has a higher BM mean than GAN"] == "does not hold"
+    assert verdict["AVA3 has an SD no larger than VAE's"] == "holds"          # +0.002 < 0.01
+    assert verdict["AVA4 has an SD no larger than VAE's"] == "does not hold"  # +0.03 > 0.01
+    assert authors["AVA4 has an SD no larger than VAE's"] == "does not hold"  # +0.03 > 0.02
+    assert claims["seeds"].eq(5).all()
+    assert set(claims["verdict"]) <= {"holds", "does not hold", "inconclusive"}
+
+
+def test_diverged_repeats_make_a_claim_inconclusive_not_a_number():
+    per_repeat = per_repeat_frame(means={"AVA5": 0.25}, sds={})
+    per_repeat.loc[("reference", "AVA5", slice(None)), :] = np.nan
+    claims = report.claims(per_repeat).set_index("claim")
+    assert claims.loc["AVA5 has the highest BM mean", "verdict"] == "inconclusive (diverged)"
