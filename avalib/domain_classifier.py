@@ -10,11 +10,30 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from avalib.cache import cached
 from avalib.data import load_dataset
-from avalib.nets import DomainClassifier
-from avalib.training import check_finite, in_batches, minibatches, progress
+from avalib.training import batches, check_finite, in_batches, update
+
+
+class DomainClassifier(nn.Module):
+    """The small CNN that judges generated images in place of Inception-v3: two conv 3 x 3 + ReLU
+    + max-pool stages, a 128-unit feature layer (the features of our Frechet distance), logits."""
+
+    def __init__(self, channels: int, size: int, classes: int, width: int = 32, features: int = 128):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(2 * width * (size // 4) ** 2, features), nn.ReLU())
+        self.head = nn.Linear(features, classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
 
 
 @dataclass(frozen=True)
@@ -39,17 +58,13 @@ def _train(config: DomainClassifierConfig) -> dict:
     generator = torch.Generator().manual_seed(config.seed)
     train = load_dataset(config.dataset, "train").subset(config.train_size, config.seed)
     model = _build(config.dataset)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    steps = config.epochs * -(-len(train) // config.batch_size)
-    with progress(steps, f"domain classifier {config.dataset}") as bar:
-        for _ in range(config.epochs):
-            for index in minibatches(len(train), config.batch_size, generator):
-                loss = check_finite(F.cross_entropy(model(train.images[index]), train.labels[index]),
-                                    "domain classifier loss")
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-                bar.update()
+    parameters = list(model.parameters())
+    optimiser = torch.optim.Adam(parameters, lr=config.learning_rate)
+    for _, index in batches(len(train), config.batch_size, generator,
+                            f"domain classifier {config.dataset}", epochs=config.epochs):
+        loss = check_finite(F.cross_entropy(model(train.images[index]), train.labels[index]),
+                            "domain classifier loss")
+        update(optimiser, loss, parameters)
     model.eval()
     test = load_dataset(config.dataset, "test")
     logits, = in_batches(model, test.images)

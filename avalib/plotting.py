@@ -110,6 +110,8 @@ def metric_lines_figure(frame, x: str, metrics: list[str], panel: str, line: lis
             if logx:
                 axis.set_xscale("symlog", linthresh=1e-3)
             axis.set_title(f"{name}: {metric}", fontsize=9)
+            axis.set_xlabel(x + (" (symmetric log scale)" if logx else ""), fontsize=8)
+            axis.set_ylabel(metric, fontsize=8)
             axis.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=7)
     if title:

@@ -1,8 +1,10 @@
-"""Small pieces every trainer shares: shuffled minibatches, a NaN guard, a progress bar."""
+"""What every trainer of the study shares: shuffled minibatches and the loop over them, the
+per-network update (each network's gradient from its own loss only), the NaN guard, progress."""
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Iterator
 
 import torch
@@ -19,6 +21,41 @@ def minibatches(count: int, batch_size: int, generator: torch.Generator) -> Iter
             yield index
 
 
+def batches_per_epoch(count: int, batch_size: int) -> int:
+    """How many mini-batches ``minibatches`` yields for ``count`` items."""
+    full, rest = divmod(count, batch_size)
+    return full + (1 if rest and (rest >= max(2, batch_size // 2) or full == 0) else 0)
+
+
+def batches(count: int, batch_size: int, generator: torch.Generator, description: str, *,
+            epochs: int | None = None, steps: int | None = None) -> Iterator[tuple[int, torch.Tensor]]:
+    """(epoch, batch index) over shuffled epochs of ``count`` items: ``epochs`` whole epochs, or
+    exactly ``steps`` mini-batches over as many epochs as that takes; with a progress bar."""
+    if (epochs is None) == (steps is None):
+        raise ValueError("give exactly one of epochs= and steps=")
+    per_epoch = batches_per_epoch(count, batch_size)
+    total = epochs * per_epoch if steps is None else steps
+    done, epoch = 0, 0
+    with progress(total, description) as bar:
+        while done < total:
+            for index in minibatches(count, batch_size, generator):
+                if done >= total:
+                    break
+                yield epoch, index
+                done += 1
+                bar.update()
+            epoch += 1
+
+
+def update(optimiser: torch.optim.Optimizer, loss: torch.Tensor, parameters: list) -> None:
+    """One optimiser step on the gradient of ``loss`` with respect to ``parameters`` only
+    (``torch.autograd.grad``: nothing reaches another network's ``.grad``)."""
+    for parameter, gradient in zip(parameters, torch.autograd.grad(loss, parameters)):
+        parameter.grad = gradient
+    optimiser.step()
+    optimiser.zero_grad(set_to_none=True)
+
+
 def check_finite(value: torch.Tensor, what: str) -> torch.Tensor:
     """Raise instead of training on: a NaN or infinite loss is an error, never a silent result."""
     if not torch.isfinite(value).all():
@@ -27,10 +64,11 @@ def check_finite(value: torch.Tensor, what: str) -> torch.Tensor:
     return value
 
 
-def progress(total: int, description: str) -> tqdm:
-    """A text progress bar on stderr (off when ``AVALIB_QUIET`` is set, e.g. in tests)."""
-    return tqdm(total=total, desc=description, leave=False, mininterval=2.0,
-                disable=bool(os.environ.get("AVALIB_QUIET")))
+def progress(total: int, description: str, enabled: bool = True) -> tqdm:
+    """A text progress bar on the process's own stderr - the terminal, also when the code runs in a
+    notebook kernel, so executed notebooks stay free of bars (off when ``AVALIB_QUIET`` is set)."""
+    return tqdm(total=total, desc=description, leave=False, mininterval=2.0, file=sys.__stderr__,
+                disable=not enabled or bool(os.environ.get("AVALIB_QUIET")))
 
 
 @torch.no_grad()

@@ -9,15 +9,15 @@ import time
 
 import torch
 
-from avalib import zemouri
-from avalib.nets import ZemouriClassifier, ZemouriDecoder, ZemouriDiscriminator, ZemouriEncoder
+from avalib.zemouri import trainer as zemouri
+from avalib.zemouri.model import ZemouriModel
 
 
-def model_on(device: str, latent: int) -> zemouri.ZemouriModel:
-    config = zemouri.ZemouriConfig(latent_size=latent)
-    networks = [ZemouriEncoder(1, 28, latent), ZemouriClassifier(latent, 10),
-                ZemouriDecoder(1, 28, latent), ZemouriDiscriminator(1, 28)]
-    return zemouri.ZemouriModel(config, *[network.to(device) for network in networks])
+def model_on(device: str, latent: int) -> ZemouriModel:
+    model = ZemouriModel.build(zemouri.ZemouriConfig(latent_size=latent), channels=1, size=28, classes=10)
+    for network in (model.encoder, model.classifier, model.decoder, model.discriminator):
+        network.to(device)
+    return model
 
 
 def throughput(step, batch: int, device: str, repeats: int = 20) -> float:
@@ -37,12 +37,14 @@ def measure(device: str, latent: int, batch: int) -> tuple[float, float]:
     model = model_on(device, latent)
     images = torch.rand(4096, 1, 28, 28, device=device)
     labels = torch.randint(10, (batch,), device=device)
-    step1_optimiser = torch.optim.Adam([*model.encoder.parameters(), *model.classifier.parameters()])
+    step1_parameters = [*model.encoder.parameters(), *model.classifier.parameters()]
+    step1_optimiser = torch.optim.Adam(step1_parameters)
     step1 = throughput(lambda: zemouri.algorithm1_iteration(model, images[:batch], labels,
-                                                            step1_optimiser), batch, device)
+                                                            step1_optimiser, step1_parameters),
+                       batch, device)
     for network in (model.encoder, model.classifier):
         network.eval().requires_grad_(False)
-    optimisers = zemouri._optimisers(model)
+    optimisers = zemouri.optimisers(model)
     generator = torch.Generator().manual_seed(0)
     batch_index = torch.arange(batch)
     step2 = throughput(lambda: zemouri.algorithm2_iteration(

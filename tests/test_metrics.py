@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from avalib.metrics import balance_metric, pixel_distances
+from avalib.nguyen.balance import balance_metric, pixel_distances
 
 
 def pixels(*rgb):

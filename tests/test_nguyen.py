@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from avalib import nguyen
+from avalib.nguyen import trainer as nguyen_trainer
 from avalib.data import load_dataset
-from avalib.nets import logistic
+from avalib.nguyen.networks import logistic
 
 TINY = nguyen.NguyenConfig(learning_rates=(0.5, 0.05), repeats=2, latent_size=3, hidden_size=5,
                            generations_per_image=2)
@@ -41,11 +42,11 @@ def test_untrained_zero_weight_output_is_04378():
 @pytest.mark.parametrize("model", ["AVA5", "GAN"])
 def test_runs_are_deterministic_under_a_seed(protocol, model):
     config = dataclasses.replace(TINY, protocol=protocol)
-    first = nguyen.train(model, tiny_images(), config, progress=False)
-    second = nguyen.train(model, tiny_images(), config, progress=False)
+    first = nguyen.train(model, tiny_images(), config, show_progress=False)
+    second = nguyen.train(model, tiny_images(), config, show_progress=False)
     assert torch.equal(first.balance_metric, second.balance_metric)
     assert first.balance_metric.shape == (2, 2) and torch.isfinite(first.balance_metric).all()
-    other = nguyen.train(model, tiny_images(), dataclasses.replace(config, seed=1), progress=False)
+    other = nguyen.train(model, tiny_images(), dataclasses.replace(config, seed=1), show_progress=False)
     assert not torch.equal(first.balance_metric, other.balance_metric)
 
 
@@ -55,7 +56,7 @@ def test_bad_parameters_are_rejected():
     with pytest.raises(ValueError, match="positive"):
         nguyen.NguyenConfig(learning_rates=(0.1, -1.0))
     with pytest.raises(ValueError, match="unknown model"):
-        nguyen.train("AVA6", tiny_images(), TINY, progress=False)
+        nguyen.train("AVA6", tiny_images(), TINY, show_progress=False)
 
 
 def test_diverging_run_is_reported_as_diverged_never_as_a_number(mirror_dir, monkeypatch):
@@ -63,7 +64,7 @@ def test_diverging_run_is_reported_as_diverged_never_as_a_number(mirror_dir, mon
     images = load_dataset("orbit").images[:6]
     config = nguyen.NguyenConfig(protocol="paper", learning_rates=(1.0, 0.01), repeats=2,
                                  hidden_size=8, dtype="float32")
-    result = nguyen.train("AVA5", images, config, progress=False)
+    result = nguyen.train("AVA5", images, config, show_progress=False)
     assert (result.diverged_at_step[:, 0] >= 0).all(), "paper rules at lr = 1 blow up"
     assert torch.isnan(result.balance_metric[:, 0]).all()
     assert (result.diverged_at_step[:, 1] == -1).all() and torch.isfinite(result.balance_metric[:, 1]).all()
@@ -73,13 +74,13 @@ def test_exact_protocol_keeps_each_networks_gradient_separate():
     """One exact AVA1 step equals: encoder and decoder descend loss (3), the discriminator
     ascends balance (4), each computed on its own parameters from the same forward pass."""
     variant, config = nguyen.VARIANTS["AVA1"], dataclasses.replace(TINY, protocol="exact")
-    nets = nguyen._Networks(variant, config, channels=3, pixels=15)
+    nets = nguyen_trainer._Networks(variant, config, channels=3, pixels=15)
     image = tiny_images()[0].reshape(3, 15).repeat(nets.runs, 1).double()
     states = [g.get_state() for g in nets.noise_generators]
     before = {name: [p.detach().clone() for p in getattr(nets, name).parameters()]
               for name in ("encoder", "decoder", "decoder_discriminator")}
     with torch.enable_grad():
-        nguyen._exact_step(nets, variant, image)
+        nguyen_trainer._exact_step(nets, variant, image)
     # the expected update, recomputed from copies with the same noise
     copies = {name: [p.clone().requires_grad_() for p in params] for name, params in before.items()}
     for generator, state in zip(nets.noise_generators, states):
@@ -115,9 +116,9 @@ def test_true_width_equals_full_width(mirror_dir, monkeypatch, protocol):
     images = load_dataset("orbit").images[:8]
     config = nguyen.NguyenConfig(protocol=protocol, learning_rates=(1.0, 0.1, 0.01), repeats=1)
     for model in ("AVA5", "GAN"):
-        true = nguyen.train(model, images, config, progress=False).balance_metric
+        true = nguyen.train(model, images, config, show_progress=False).balance_metric
         full = nguyen.train(model, images, dataclasses.replace(config, true_width=False),
-                            progress=False).balance_metric
+                            show_progress=False).balance_metric
         assert true.dtype == torch.float64 and torch.isfinite(true).all()
         torch.testing.assert_close(true, full, atol=1e-9, rtol=0)
 
@@ -129,10 +130,10 @@ def test_zero_initialisation_keeps_every_hidden_unit_identical(model):
     the last bits, which a batched matmul may round differently per column)."""
     variant = nguyen.VARIANTS[model]
     config = dataclasses.replace(TINY, true_width=False)
-    nets = nguyen._Networks(variant, config, channels=3, pixels=15)
+    nets = nguyen_trainer._Networks(variant, config, channels=3, pixels=15)
     images = tiny_images().reshape(4, 3, 15).double()
     for step in range(8):
-        nguyen._reference_step(nets, variant, images[step % 4].repeat(nets.runs, 1))
+        nguyen_trainer._reference_step(nets, variant, images[step % 4].repeat(nets.runs, 1))
     for net in nets.all():
         assert net.hidden_weight.abs().sum() > 0 and net.output_weight.abs().sum() > 0
         for tensor, first in ((net.hidden_weight, net.hidden_weight[:, :1]),
@@ -148,10 +149,10 @@ def test_reference_ava1_at_lr_01_lands_in_the_published_builds_band(mirror_dir, 
     monkeypatch.setenv("AVALIB_DATA_MIRROR", str(mirror_dir))
     images = load_dataset("orbit").images
     config = nguyen.NguyenConfig(learning_rates=(0.1,), repeats=3)
-    published = nguyen.train("AVA1", images, config, progress=False).balance_metric
+    published = nguyen.train("AVA1", images, config, show_progress=False).balance_metric
     assert ((published > 0.225) & (published < 0.237)).all(), published
     value = nguyen.train("AVA1", images, dataclasses.replace(
-        config, protocol="reference_value_derivative"), progress=False).balance_metric
+        config, protocol="reference_value_derivative"), show_progress=False).balance_metric
     assert ((value > 0.205) & (value < 0.217)).all(), value
 
 
@@ -159,9 +160,9 @@ def test_reference_ava1_at_lr_01_lands_in_the_published_builds_band(mirror_dir, 
 def test_results_do_not_depend_on_the_run_chunk(protocol):
     """Every run draws from its repeat's own streams, so chunking changes nothing but rounding."""
     config = dataclasses.replace(TINY, protocol=protocol, repeats=3)
-    whole = nguyen.train("AVA5", tiny_images(), config, progress=False)
+    whole = nguyen.train("AVA5", tiny_images(), config, show_progress=False)
     chunked = nguyen.train("AVA5", tiny_images(), dataclasses.replace(config, run_chunk=2),
-                           progress=False)
+                           show_progress=False)
     torch.testing.assert_close(whole.balance_metric, chunked.balance_metric, atol=1e-6, rtol=0)
     torch.testing.assert_close(whole.samples, chunked.samples, atol=1e-5, rtol=0)
 
@@ -170,8 +171,8 @@ def test_models_share_their_repeats_seed_streams():
     """Repeat k of the VAE and of AVA3 start from the same encoder and decoder weights (paper
     protocol) - the pairing the claims' paired tests rely on."""
     config = dataclasses.replace(TINY, protocol="paper")
-    vae = nguyen._Networks(nguyen.VARIANTS["VAE"], config, channels=3, pixels=15)
-    ava3 = nguyen._Networks(nguyen.VARIANTS["AVA3"], config, channels=3, pixels=15)
+    vae = nguyen_trainer._Networks(nguyen.VARIANTS["VAE"], config, channels=3, pixels=15)
+    ava3 = nguyen_trainer._Networks(nguyen.VARIANTS["AVA3"], config, channels=3, pixels=15)
     for name in ("encoder", "decoder"):
         for a, b in zip(getattr(vae, name).parameters(), getattr(ava3, name).parameters()):
             assert torch.equal(a, b)

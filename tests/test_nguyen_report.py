@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avalib import nguyen_report as report
+from avalib.nguyen import claims as nguyen_claims, report
 
 SHIFTS = [-0.002, -0.001, 0.0, 0.001, 0.002]          # one per repeat, shared by every model
 
@@ -71,17 +71,19 @@ def per_repeat_frame(means: dict, sds: dict, noise=(0.0004, -0.0003, 0.0001, -0.
 def test_claims_follow_the_data_and_the_authors_spread():
     per_repeat = per_repeat_frame(means={"AVA5": 0.25, "AVA3": 0.12, "VAE": 0.20, "GAN": 0.21},
                                   sds={"AVA5": 0.01, "AVA3": 0.032, "VAE": 0.03, "AVA4": 0.06})
-    claims = report.claims(per_repeat).set_index("claim")
+    claims = nguyen_claims.judge(per_repeat).set_index("claim")
     verdict, authors = claims["verdict"], claims["verdict_vs_authors_spread"]
-    assert verdict["AVA5 has the highest BM mean"] == "holds"
-    assert authors["AVA5 has the highest BM mean"] == "holds"               # 0.04 > 0.02
-    assert claims.loc["AVA5 has the highest BM mean", "versus"] == "GAN"      # the closest rival
-    assert verdict["AVA3 has the lowest BM mean (best similarity)"] == "holds"
-    assert verdict["AVA1 has a higher BM mean than GAN"] == "does not hold"   # 0.20 vs 0.21
-    assert authors["AVA1 has a higher BM mean than GAN"] == "does not hold"
-    assert verdict["AVA3 has an SD no larger than VAE's"] == "holds"          # +0.002 < 0.01
-    assert verdict["AVA4 has an SD no larger than VAE's"] == "does not hold"  # +0.03 > 0.01
-    assert authors["AVA4 has an SD no larger than VAE's"] == "does not hold"  # +0.03 > 0.02
+    words = [claim.words for claim in nguyen_claims.CLAIMS]
+    highest, lowest, ava1_gan, ava3_sd, ava4_sd = (words[i] for i in (0, 2, 3, 13, 14))
+    assert verdict[highest] == "holds"
+    assert authors[highest] == "holds"                          # 0.04 > 0.02
+    assert claims.loc[highest, "versus"] == "GAN"               # the closest rival
+    assert verdict[lowest] == "holds"
+    assert verdict[ava1_gan] == "does not hold"                 # 0.20 vs 0.21
+    assert authors[ava1_gan] == "does not hold"
+    assert verdict[ava3_sd] == "holds"                          # +0.002 < 0.01
+    assert verdict[ava4_sd] == "does not hold"                  # +0.03 > 0.01
+    assert authors[ava4_sd] == "does not hold"                  # +0.03 > 0.02
     assert claims["seeds"].eq(5).all()
     assert set(claims["verdict"]) <= {"holds", "does not hold", "inconclusive"}
 
@@ -89,5 +91,6 @@ def test_claims_follow_the_data_and_the_authors_spread():
 def test_diverged_repeats_make_a_claim_inconclusive_not_a_number():
     per_repeat = per_repeat_frame(means={"AVA5": 0.25}, sds={})
     per_repeat.loc[("reference", "AVA5", slice(None)), :] = np.nan
-    claims = report.claims(per_repeat).set_index("claim")
-    assert claims.loc["AVA5 has the highest BM mean", "verdict"] == "inconclusive (diverged)"
+    claims = nguyen_claims.judge(per_repeat).set_index("claim")
+    highest = nguyen_claims.CLAIMS[0].words
+    assert claims.loc[highest, "verdict"] == "inconclusive (fewer than 2 seeds with finite values)"

@@ -3,9 +3,9 @@ the paper's derivation is exact, and measured where it is not."""
 
 import torch
 
-from avalib import nguyen_rules as rules
-from avalib.nets import ChannelMLP, logistic, logistic_derivative
-from avalib.nguyen import _injected_gradients
+from avalib.nguyen import rules
+from avalib.nguyen.networks import ChannelMLP, logistic, logistic_derivative
+from avalib.nguyen.trainer import _injected_gradients
 
 torch.manual_seed(0)
 

@@ -5,7 +5,7 @@ import json
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from avalib import results
+from avalib import claims, results
 
 
 def test_run_record_writes_tables_figures_provenance(tmp_path, monkeypatch):
@@ -26,7 +26,25 @@ def test_run_record_writes_tables_figures_provenance(tmp_path, monkeypatch):
                 "started_utc", "ended_utc", "wall_seconds"):
         assert key in saved
     index = results.write_results_index(tmp_path).read_text()
-    assert "99_example/numbers.csv" in index and "99_example/line.png" in index
+    assert "[`99_example`](99_example/99_example.ipynb)" in index and "smoke" in index
+
+
+def test_the_front_page_lists_every_claim_with_its_verdicts(tmp_path, monkeypatch):
+    monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
+    record = results.RunRecord("98_claims", {"smoke": False})
+    records = [claims.Claim("Paper A (2020)", "4", "X beats Y", "X - Y = +0.1", "paired t",
+                            verdict, "98_claims/claims.csv", condition)
+               for verdict, condition in (("holds", "protocol 1"), ("inconclusive", "protocol 2"))]
+    record.table("claims", claims.claims_frame(records), index=False)
+    record.table("wide", pd.DataFrame({"v": [1.0]}, index=pd.MultiIndex.from_tuples([("a", 2)],
+                                                                                    names=["k", "z"])))
+    record.finish()
+    assert "('a', 2)" not in (tmp_path / "98_claims" / "wide.md").read_text()
+    page = results.front_page(tmp_path)
+    assert "## Paper A (2020)" in page
+    row = next(line for line in page.splitlines() if "X beats Y" in line)
+    assert "protocol 1: **holds**" in row and "protocol 2: **inconclusive**" in row
+    assert "[claims.csv](98_claims/claims.csv)" in row
 
 
 def test_smoke_runs_never_write_into_committed_results(monkeypatch):

@@ -5,9 +5,10 @@ import dataclasses
 import pytest
 import torch
 
-from avalib import zemouri
-from avalib.zemouri import (ZemouriConfig, adversarial_loss, discriminator_loss,
-                            feature_reconstruction_loss, kl_loss, latent_loss)
+from avalib.zemouri import trainer as zemouri
+from avalib.zemouri.model import (adversarial_loss, discriminator_loss, feature_reconstruction_loss,
+                                  kl_loss, latent_loss)
+from avalib.zemouri.trainer import ZemouriConfig
 
 TOY = ZemouriConfig(dataset="toy", latent_size=3, train_size=None, step1_epochs=1, warmup_steps=2,
                     step2_steps=2, batch_size=16, widths=(2, 3, 4), hidden=8, classifier_hidden=8)
@@ -67,7 +68,7 @@ def test_step2_leaves_the_frozen_networks_untouched_and_without_gradients():
     encoder, classifier = snapshot(model.encoder), snapshot(model.classifier)
     decoder, discriminator = snapshot(model.decoder), snapshot(model.discriminator)
     images = zemouri.training_images(TOY).images
-    optimisers = zemouri._optimisers(model)
+    optimisers = zemouri.optimisers(model)
     zemouri.algorithm2_iteration(model, images, torch.arange(16), optimisers, beta=0.5, gamma=0.1,
                                  generator=torch.Generator().manual_seed(0))
     assert not changed(encoder, model.encoder) and not changed(classifier, model.classifier)
@@ -79,7 +80,7 @@ def test_decoder_update_does_not_move_the_discriminator():
     model = zemouri.encoder_classifier(dataclasses.replace(TOY, n_dis=0))
     discriminator = snapshot(model.discriminator)
     images = zemouri.training_images(TOY).images
-    zemouri.algorithm2_iteration(model, images, torch.arange(16), zemouri._optimisers(model),
+    zemouri.algorithm2_iteration(model, images, torch.arange(16), zemouri.optimisers(model),
                                  beta=1.0, gamma=1.0, generator=torch.Generator().manual_seed(0))
     assert not changed(discriminator, model.discriminator)
 
@@ -99,5 +100,5 @@ def test_nan_loss_is_an_error_not_a_result():
     images = zemouri.training_images(TOY).images.clone()
     images[0, 0, 0, 0] = float("nan")
     with pytest.raises(FloatingPointError):
-        zemouri.algorithm2_iteration(model, images, torch.arange(16), zemouri._optimisers(model),
+        zemouri.algorithm2_iteration(model, images, torch.arange(16), zemouri.optimisers(model),
                                      0.1, 0.1, torch.Generator().manual_seed(0))

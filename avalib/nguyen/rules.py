@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from avalib.nets import code_derivative, logistic_derivative
+from avalib.nguyen.networks import code_derivative, logistic_derivative
 
 
 def paper_encoder_error(mu: torch.Tensor, sigma: torch.Tensor,

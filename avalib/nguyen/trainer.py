@@ -34,11 +34,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
-from avalib import nguyen_rules as rules
-from avalib.metrics import balance_metric
-from avalib.nets import ChannelMLP
+from avalib.nguyen import rules
+from avalib.nguyen.balance import balance_metric
+from avalib.nguyen.networks import ChannelMLP
+from avalib.training import progress
 
 PAPER_LEARNING_RATES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1,
                         0.09, 0.08, 0.07, 0.06, 0.05, 0.04, 0.03, 0.02, 0.01)
@@ -367,7 +367,7 @@ def _evaluate(nets: _Networks, variant: Variant, config: NguyenConfig,
 
 
 def _train_runs(variant: Variant, flat: torch.Tensor, config: NguyenConfig,
-                runs: list[tuple[int, int]], progress: bool, label: str):
+                runs: list[tuple[int, int]]):
     """Train the given runs as one tensor program: (BM (R,), diverged-at step (R,), samples)."""
     count, channels, pixels = flat.shape
     nets = _Networks(variant, config, channels, pixels, runs)
@@ -376,7 +376,7 @@ def _train_runs(variant: Variant, flat: torch.Tensor, config: NguyenConfig,
     step_function = STEPS[config.protocol]
     steps = config.passes * count
     with torch.set_grad_enabled(config.protocol not in REFERENCE_PROTOCOLS):
-        for step in tqdm(range(steps), desc=label, disable=not progress, leave=False, mininterval=2):
+        for step in range(steps):
             image = flat[step % count].repeat(nets.runs, 1)                      # (B, P)
             decoded = step_function(nets, variant, image)
             finite = torch.isfinite(nets.per_run(decoded.detach())).all(1)
@@ -389,7 +389,7 @@ def _train_runs(variant: Variant, flat: torch.Tensor, config: NguyenConfig,
 
 
 def train(variant_name: str, images: torch.Tensor, config: NguyenConfig,
-          progress: bool = True) -> NguyenResult:
+          show_progress: bool = True) -> NguyenResult:
     """Train ``variant_name`` at every learning rate x repeat of ``config`` on ``images``
     (N, C, H, W) in [0, 1] (training set = test set, as the paper), one per-sample SGD step per
     image and pass, in file order; return BM per run and whether it diverged."""
@@ -399,9 +399,11 @@ def train(variant_name: str, images: torch.Tensor, config: NguyenConfig,
     flat = images.reshape(count, channels, height * width)
     runs = [(r, i) for r in range(config.repeats) for i in range(len(config.learning_rates))]
     size = config.run_chunk or len(runs)
-    parts = [_train_runs(VARIANTS[variant_name], flat, config, runs[start:start + size], progress,
-                         f"{variant_name} {config.protocol}")
-             for start in range(0, len(runs), size)]
+    parts = []
+    with progress(len(runs), f"{variant_name} {config.protocol} (runs)", enabled=show_progress) as bar:
+        for start in range(0, len(runs), size):
+            parts.append(_train_runs(VARIANTS[variant_name], flat, config, runs[start:start + size]))
+            bar.update(len(runs[start:start + size]))
     metric, diverged_at, samples = (torch.cat(part) for part in zip(*parts))
     shape = (config.repeats, len(config.learning_rates))
     return NguyenResult(variant_name, config, metric.reshape(shape), diverged_at.reshape(shape),

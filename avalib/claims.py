@@ -1,5 +1,12 @@
-"""The study's one verdict rule: is a claimed difference between two measured quantities shown by
-the spread over seeds?
+"""Claims as data, and the study's one verdict rule.
+
+A ``Claim`` is one sentence of a paper turned into a test: the paper, the section, the paper's
+words, what we measured, the test, the verdict and the file that holds the evidence. Every study
+writes its claims as a table of these records (``claims.csv`` in its results folder), and
+``avalib.results`` gathers them into the front page ``results/README.md``.
+
+The verdict rule: is a claimed difference between two measured quantities shown by the spread
+over seeds?
 
 A claim compares ``left`` with ``right`` (e.g. AVA5's BM mean with the GAN's), each measured once
 per seed. Its *difference* is left - right, per seed when the two share their seeds' random
@@ -26,14 +33,40 @@ the rivals).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 ALPHA = 0.05                 # family-wise error rate of every claims table of the study
 RELATIONS = {">": "larger", "<": "smaller", "<=": "no larger", ">=": "no smaller"}
 HOLDS, FAILS, INCONCLUSIVE = "holds", "does not hold", "inconclusive"
+FEW_SEEDS = "fewer than 2 seeds with finite values"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of a paper and its verdict; ``condition`` names the setting it was judged under
+    (a protocol, a dataset), empty when there is one."""
+
+    paper: str
+    section: str
+    claim: str              # the paper's words (or a faithful paraphrase, marked as such)
+    measured: str           # our numbers, in words
+    test: str               # the test applied
+    verdict: str            # HOLDS, FAILS or INCONCLUSIVE (with a reason in parentheses)
+    evidence: str           # the results file with the numbers
+    condition: str = ""
+
+
+CLAIM_COLUMNS = [field for field in Claim.__dataclass_fields__]
+
+
+def claims_frame(claims: list[Claim], extra: list[dict] | None = None) -> pd.DataFrame:
+    """The claims as a table with the standard columns first (and per-claim extra columns)."""
+    rows = [asdict(claim) | (extra[i] if extra else {}) for i, claim in enumerate(claims)]
+    return pd.DataFrame(rows, columns=None if rows else CLAIM_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -121,7 +154,7 @@ def decide(tests: list[Test], alpha: float = ALPHA) -> tuple[list[str], np.ndarr
     verdicts = []
     for test, holds, fails in zip(tests, p_holds, p_fails):
         if test.seeds < 2 or math.isnan(holds):
-            verdicts.append(f"{INCONCLUSIVE} (diverged)")
+            verdicts.append(f"{INCONCLUSIVE} ({FEW_SEEDS})")
         else:
             verdicts.append(HOLDS if holds < alpha else FAILS if fails < alpha else INCONCLUSIVE)
     return verdicts, p_holds, p_fails

@@ -1,10 +1,12 @@
-"""The VAE-vs-GAN comparison on the toy dataset: trainers, plug-in interface, verdict logic."""
+"""The VAE-vs-GAN comparison on the toy dataset: losses, trainers, plug-in interface, verdicts."""
+
+import math
 
 import pandas as pd
 import pytest
 import torch
 
-from avalib import vae_gan, vae_gan_report
+from avalib.comparison import claims, experiment as vae_gan_report, models, trainer as vae_gan
 from avalib.domain_classifier import DomainClassifierConfig
 
 TOY = vae_gan.ComparisonConfig(dataset="toy", train_size=None, epochs=1, batch_size=16,
@@ -36,9 +38,11 @@ def test_comparison_and_aspects_run_end_to_end():
     runs, samples, trained = vae_gan_report.run_comparison(["vae", "gan"], ["toy"], [0, 1], TOY,
                                                            judge, sample_count=32)
     assert len(runs) == 4 and set(samples) == {("toy", "VAE"), ("toy", "GAN")}
-    assert runs.classifier_inception_score.between(1, 4).all()
-    aspects = vae_gan_report.aspects(runs)
-    assert set(aspects.verdict) <= {"holds", "does not hold", "inconclusive"}
+    numbers = runs.drop(columns=["dataset", "model", "seed", "reconstruction_mse"])
+    assert numbers.notna().all().all()
+    assert runs[runs.model == "GAN"].reconstruction_mse.isna().all()
+    table = claims.judge(claims.aspects(runs), claims.inception_table(runs))
+    assert len(table) == len(claims.ASPECT_TESTS) and table.condition.eq("toy").all()
 
 
 def test_aspect_verdicts_need_differences_beyond_the_seed_spread():
@@ -49,7 +53,23 @@ def test_aspect_verdicts_need_differences_beyond_the_seed_spread():
                 rows.append({"dataset": "d", "model": model, "seed": seed, "sharpness_ratio": value,
                              **{m: 1.0 + seed for m in vae_gan_report.METRICS if m != "sharpness_ratio"}})
         return pd.DataFrame(rows)
-    verdict = lambda frame: vae_gan_report.aspects(frame).set_index("measure").verdict.iloc[1]
+    verdict = lambda frame: claims.aspects(frame).set_index("measure").verdict.iloc[1]
     assert verdict(runs([0.95, 0.96, 0.97], [0.5, 0.51, 0.52])) == "holds"
     assert verdict(runs([0.5, 0.51, 0.52], [0.95, 0.96, 0.97])) == "does not hold"
     assert verdict(runs([0.5, 0.9, 0.7], [0.6, 0.8, 0.7])) == "inconclusive"
+
+
+def test_the_vae_loss_is_bce_plus_kl_per_image():
+    images = torch.tensor([[1.0, 0.0]])
+    decoded = torch.tensor([[0.5, 0.5]])
+    mean, log_variance = torch.tensor([[1.0]]), torch.tensor([[0.0]])
+    expected = 2 * math.log(2) + 0.5                 # BCE 2 log 2, KL 1/2 (mean 1, variance 1)
+    assert float(models.vae_loss(images, decoded, mean, log_variance)) == pytest.approx(expected)
+
+
+def test_the_gan_losses_are_the_log_losses_of_the_discriminators_output():
+    real, fake = torch.tensor([[2.0]]), torch.tensor([[-1.0]])
+    sigmoid = torch.sigmoid
+    expected = -math.log(float(sigmoid(real))) - math.log(1 - float(sigmoid(fake)))
+    assert float(models.gan_discriminator_loss(real, fake)) == pytest.approx(expected)
+    assert float(models.gan_generator_loss(fake)) == pytest.approx(-math.log(float(sigmoid(fake))))

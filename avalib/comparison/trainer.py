@@ -1,5 +1,5 @@
-"""A VAE and a DCGAN-style GAN of matched size, and the hybrids of this study, behind one
-interface so that every model lands in the same comparison table.
+"""The trainers of the VAE-vs-GAN comparison: a VAE and a DCGAN-style GAN of matched size, and
+the hybrids of this study, behind one interface so that every model lands in the same table.
 
 Every trainer returns a :class:`TrainedGenerator`: ``sample(n)`` draws images from the prior,
 ``reconstruct`` / ``encode`` exist where the model has an encoder, and the training time and
@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 
+from avalib.comparison.models import gan_discriminator_loss, gan_generator_loss, vae_loss
+from avalib.comparison.networks import DCGANEncoder, DCGANGenerator
 from avalib.data import load_dataset
-from avalib.nets import DCGANEncoder, DCGANGenerator, reparameterise
-from avalib.training import check_finite, in_batches, minibatches, progress
-from avalib import zemouri
+from avalib.latent import reparameterise
+from avalib.training import batches, check_finite, in_batches, update
+from avalib.zemouri import trainer as zemouri
 
 
 @dataclass(frozen=True)
@@ -74,27 +75,17 @@ def _data(config: ComparisonConfig):
     return data.images, data.images.shape[1], data.images.shape[-1]
 
 
-def _step(optimiser: torch.optim.Optimizer, loss: torch.Tensor, parameters: list) -> None:
-    """Update ``parameters`` with the gradient of ``loss`` with respect to them only."""
-    for parameter, gradient in zip(parameters, torch.autograd.grad(loss, parameters)):
-        parameter.grad = gradient
-    optimiser.step()
-
-
 def _train_epochs(config: ComparisonConfig, count: int, step: Callable[[torch.Tensor], float],
                   name: str, generator: torch.Generator | None = None) -> tuple[list[float], float]:
     """``config.epochs`` shuffled epochs of ``step(batch index)`` -> (mean loss per epoch, seconds).
     ``generator`` orders the batches (a fresh one seeded by ``config.seed`` when not given)."""
     generator = generator or torch.Generator().manual_seed(config.seed)
-    history, start = [], time.perf_counter()
-    with progress(config.epochs * -(-count // config.batch_size), f"{name} {config.dataset}") as bar:
-        for _ in range(config.epochs):
-            losses = []
-            for index in minibatches(count, config.batch_size, generator):
-                losses.append(step(index))
-                bar.update()
-            history.append(sum(losses) / len(losses))
-    return history, time.perf_counter() - start
+    losses: dict[int, list[float]] = {}
+    start = time.perf_counter()
+    for epoch, index in batches(count, config.batch_size, generator, f"{name} {config.dataset}",
+                                epochs=config.epochs):
+        losses.setdefault(epoch, []).append(step(index))
+    return [sum(values) / len(values) for values in losses.values()], time.perf_counter() - start
 
 
 @torch.enable_grad()
@@ -112,11 +103,8 @@ def train_vae(config: ComparisonConfig) -> TrainedGenerator:
         x = images[index]
         mean, log_variance = encoder(x).chunk(2, dim=1)
         decoded = decoder(reparameterise(mean, log_variance))
-        reconstruction = F.binary_cross_entropy(decoded, x, reduction="sum") / len(x)
-        kl = 0.5 * (mean.pow(2) + log_variance.exp() - log_variance - 1).sum(1).mean()
-        loss = check_finite(reconstruction + kl, "VAE loss")
-        optimiser.zero_grad(set_to_none=True)
-        _step(optimiser, loss, parameters)
+        loss = check_finite(vae_loss(x, decoded, mean, log_variance), "VAE loss")
+        update(optimiser, loss, parameters)
         return float(loss.detach())
 
     history, seconds = _train_epochs(config, len(images), step, "VAE")
@@ -143,16 +131,11 @@ def train_gan(config: ComparisonConfig) -> TrainedGenerator:
     def step(index: torch.Tensor) -> float:
         real = images[index]
         fake = generator_net(torch.randn(len(real), config.latent_size, generator=noise))
-        real_logits, fake_logits = discriminator(real), discriminator(fake.detach())
-        d_loss = check_finite(
-            F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) +
-            F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)),
-            "GAN discriminator loss")
-        _step(d_optimiser, d_loss, d_parameters)
-        logits = discriminator(fake)
-        g_loss = check_finite(F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits)),
-                              "GAN generator loss")
-        _step(g_optimiser, g_loss, g_parameters)
+        d_loss = check_finite(gan_discriminator_loss(discriminator(real), discriminator(fake.detach())),
+                              "GAN discriminator loss")
+        update(d_optimiser, d_loss, d_parameters)
+        g_loss = check_finite(gan_generator_loss(discriminator(fake)), "GAN generator loss")
+        update(g_optimiser, g_loss, g_parameters)
         return float(g_loss.detach())
 
     history, seconds = _train_epochs(config, len(images), step, "GAN", noise)

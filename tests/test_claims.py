@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from avalib import verdicts
+from avalib import claims as verdicts
 
 LEFT = np.array([0.30, 0.32, 0.31, 0.33, 0.29])
 
@@ -62,7 +62,7 @@ def test_diverged_seeds_are_dropped_and_too_few_are_inconclusive():
     test = verdicts.compare(left, LEFT, ">")
     assert test.seeds == 2
     gone = verdicts.compare(np.full(5, math.nan), LEFT, ">")
-    assert verdicts.decide([gone])[0] == ["inconclusive (diverged)"]
+    assert verdicts.decide([gone])[0] == ["inconclusive (fewer than 2 seeds with finite values)"]
 
 
 def test_holm_matches_a_hand_computation():

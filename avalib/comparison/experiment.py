@@ -1,0 +1,98 @@
+"""What notebook 04 calls: every model of the comparison trained and scored per (dataset, seed),
+and the summary over seeds. The surveys' claims are judged in ``avalib.comparison.claims``."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pandas as pd
+import torch
+
+from avalib.data import load_dataset
+from avalib.comparison.trainer import ComparisonConfig, TrainedGenerator, train_model
+from avalib.domain_classifier import DomainClassifier, DomainClassifierConfig, domain_classifier, judge
+from avalib.metrics import (class_coverage, classifier_inception_score, frechet_distance,
+                            laplacian_sharpness)
+
+def _straight_lines(latent_size: int, count: int, steps: int, generator) -> torch.Tensor:
+    """count x steps latent codes, row-major, on straight lines between pairs of prior draws."""
+    a = torch.randn(count, latent_size, generator=generator)
+    b = torch.randn(count, latent_size, generator=generator)
+    weights = torch.linspace(0, 1, steps).view(1, steps, 1)
+    return (a.unsqueeze(1) * (1 - weights) + b.unsqueeze(1) * weights).reshape(-1, latent_size)
+
+
+@torch.no_grad()
+def interpolation_roughness(model: TrainedGenerator, pairs: int, steps: int,
+                            generator: torch.Generator) -> float:
+    """Mean over random prior pairs of (largest step / mean step) of the pixel distance between
+    consecutive images along the straight line between two latent codes: 1 for an evenly
+    changing path, large when the output jumps (an unstructured latent space)."""
+    images = model.decode(_straight_lines(model.latent_size, pairs, steps, generator))
+    images = images.reshape(pairs, steps, -1)
+    jumps = (images[:, 1:] - images[:, :-1]).norm(dim=2)
+    return float((jumps.max(dim=1).values / jumps.mean(dim=1).clamp_min(1e-12)).mean())
+
+
+@torch.no_grad()
+def interpolations(model: TrainedGenerator, rows: int, steps: int, seed: int) -> torch.Tensor:
+    """rows x steps images along straight lines between random prior codes (row-major)."""
+    generator = torch.Generator().manual_seed(seed)
+    return model.decode(_straight_lines(model.latent_size, rows, steps, generator))
+
+
+def evaluate(model: TrainedGenerator, config: ComparisonConfig, classifier: DomainClassifier,
+             sample_count: int) -> tuple[dict, torch.Tensor]:
+    """Every number of one run, judged by ``classifier``, and the samples it was scored on."""
+    test = load_dataset(config.dataset, "test").subset(sample_count, config.seed)
+    generator = torch.Generator().manual_seed(config.seed + 1000)
+    start = time.perf_counter()
+    samples = model.sample(sample_count, generator)
+    sample_seconds = time.perf_counter() - start
+    probabilities, features = judge(classifier, samples)
+    _, real_features = judge(classifier, test.images)
+    reconstructed = model.reconstruct(test.images)
+    row = {"dataset": config.dataset, "model": model.name, "seed": config.seed,
+           "classifier_inception_score": classifier_inception_score(probabilities),
+           "frechet_distance": frechet_distance(features, real_features),
+           "class_coverage": class_coverage(probabilities),
+           "sharpness_ratio": laplacian_sharpness(samples) / laplacian_sharpness(test.images),
+           "reconstruction_mse": (float((reconstructed - test.images).pow(2).mean())
+                                  if reconstructed is not None else float("nan")),
+           "interpolation_roughness": interpolation_roughness(model, 50, 10, generator),
+           "train_seconds_per_epoch": model.train_seconds / model.epochs,
+           "sample_ms_per_1000": 1000 * sample_seconds * 1000 / sample_count,
+           "parameters": model.parameters, "generator_parameters": model.generator_parameters,
+           "final_train_loss": model.history[-1]}
+    return row, samples
+
+
+def run_comparison(models, datasets, seeds, base: ComparisonConfig,
+                   judge_config: DomainClassifierConfig, sample_count: int):
+    """Train and score every (dataset, model, seed). Returns (runs frame, samples of seed 0,
+    trained models of the first seed keyed by (dataset, model name))."""
+    rows, samples, trained = [], {}, {}
+    for dataset in datasets:
+        classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
+        for name in models:
+            for seed in seeds:
+                config = dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
+                model = train_model(config)
+                row, images = evaluate(model, config, classifier, sample_count)
+                rows.append(row)
+                if seed == seeds[0]:
+                    samples[(dataset, model.name)] = images
+                    trained[(dataset, model.name)] = model
+    return pd.DataFrame(rows), samples, trained
+
+
+METRICS = ["classifier_inception_score", "frechet_distance", "class_coverage", "sharpness_ratio",
+           "reconstruction_mse", "interpolation_roughness", "train_seconds_per_epoch",
+           "sample_ms_per_1000", "parameters"]
+
+
+def summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation over seeds per (dataset, model)."""
+    grouped = runs.groupby(["dataset", "model"], sort=False)[METRICS]
+    return grouped.mean().join(grouped.std(ddof=1).add_suffix("_sd"))

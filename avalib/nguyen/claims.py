@@ -1,0 +1,108 @@
+"""The ranking claims of Nguyen et al. (2024) section 4 (Table 3's text) as data, judged per protocol
+by the study's verdict rule (``avalib.claims``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from avalib import claims as rule
+from avalib.nguyen.report import (AGREEMENT_BAND, AUTHORS_RUN_TO_RUN_SPREAD, MODELS, STATISTICS,
+                                  paper_table_3)
+
+PAPER = "Nguyen, Abdalla & Amer (2024)"
+EVIDENCE = "01_nguyen_bm_tables/claims.csv"
+
+
+@dataclass(frozen=True)
+class RankingClaim:
+    """"``left``'s ``statistic`` (of Table 3) is ``relation`` than each of ``rivals``'s"."""
+
+    words: str
+    statistic: str
+    left: str
+    relation: str
+    rivals: tuple[str, ...]
+    section: str = "4, Table 3"
+
+
+def _others(model: str) -> tuple[str, ...]:
+    return tuple(m for m in MODELS if m != model)
+
+
+CLAIMS = [
+    RankingClaim("AVA5 is the best DGM because it gains the highest BM mean", "Mean", "AVA5", ">", _others("AVA5")),
+    RankingClaim("AVA5 produces the highest stability given the smallest SD", "SD", "AVA5", "<",
+                 _others("AVA5"), "5 (conclusion)"),
+    RankingClaim("AVA3 is the best DGM [for similarity] because it gains the lowest BM mean", "Mean",
+                 "AVA3", "<", _others("AVA3")),
+    RankingClaim("AVA1 [is] better than GAN: a larger BM mean", "Mean", "AVA1", ">", ("GAN",)),
+    RankingClaim("AVA2 [is] better than GAN: a larger BM mean", "Mean", "AVA2", ">", ("GAN",)),
+    RankingClaim("AVA5's BM mean is larger than the pole GAN's", "Mean", "AVA5", ">", ("GAN",)),
+    RankingClaim("AVA3 ... is better than the pole VAE: a smaller BM mean", "Mean", "AVA3", "<", ("VAE",)),
+    RankingClaim("AVA2 [has a] BM maximum larger than GAN's", "Maximum", "AVA2", ">", ("GAN",)),
+    RankingClaim("AVA5 [has a] BM maximum larger than GAN's", "Maximum", "AVA5", ">", ("GAN",)),
+    RankingClaim("AVA3 [has a] BM minimum smaller than VAE's", "Minimum", "AVA3", "<", ("VAE",)),
+    RankingClaim("AVA4 [has a] BM minimum smaller than VAE's", "Minimum", "AVA4", "<", ("VAE",)),
+    RankingClaim("AVA1 [has an] SD smaller than GAN's", "SD", "AVA1", "<", ("GAN",)),
+    RankingClaim("AVA2 [has an] SD smaller than GAN's", "SD", "AVA2", "<", ("GAN",)),
+    RankingClaim("AVA3 [has an] SD no larger than VAE's", "SD", "AVA3", "<=", ("VAE",)),
+    RankingClaim("AVA4 [has an] SD no larger than VAE's", "SD", "AVA4", "<=", ("VAE",)),
+]
+
+
+def _by_model(per_repeat: pd.DataFrame) -> pd.DataFrame:
+    """(model, repeat) x statistic -> model x statistic of per-repeat arrays (ordered by repeat)."""
+    grouped = per_repeat.sort_index().groupby(level="model")
+    return pd.DataFrame({statistic: grouped[statistic].apply(lambda s: s.to_numpy())
+                         for statistic in STATISTICS})
+
+
+def _test(ours: pd.DataFrame, claim: RankingClaim, strict_margin: float,
+          equivalence_margin: float) -> tuple[rule.Test, str]:
+    """The claim against each rival (paired over repeats: every model of a protocol draws
+    repeat k's initial weights and noise from the same seed streams), combined."""
+    margin = equivalence_margin if claim.relation in ("<=", ">=") else strict_margin
+    tests = [rule.compare(ours.loc[claim.left, claim.statistic], ours.loc[rival, claim.statistic],
+                          claim.relation, margin, paired=True) for rival in claim.rivals]
+    combined, index = rule.against_all(tests, claim.relation)
+    return combined, claim.rivals[index]
+
+
+def judge(per_repeat: pd.DataFrame) -> pd.DataFrame:
+    """Every claim under every protocol, judged twice by the study's rule (paired t over repeats,
+    Holm over the whole table): ``verdict`` on our seed spread (strict claims against 0, "no
+    larger than" within AGREEMENT_BAND), and ``verdict_vs_authors_spread`` with differences
+    smaller than the authors' run-to-run spread not counting (margin AUTHORS_RUN_TO_RUN_SPREAD)."""
+    paper = paper_table_3()
+    rows, seeds_tests, authors_tests = [], [], []
+    for protocol in per_repeat.index.get_level_values("protocol").unique():
+        ours = _by_model(per_repeat.loc[protocol])
+        for claim in CLAIMS:
+            seeds, rival = _test(ours, claim, 0.0, AGREEMENT_BAND)
+            authors, _ = _test(ours, claim, AUTHORS_RUN_TO_RUN_SPREAD, AUTHORS_RUN_TO_RUN_SPREAD)
+            seeds_tests.append(seeds)
+            authors_tests.append(authors)
+            paper_difference = paper.loc[claim.statistic, claim.left] - paper.loc[claim.statistic, rival]
+            rows.append(dict(claim=claim, protocol=protocol, rival=rival, test=seeds,
+                             paper_difference=paper_difference))
+    verdicts, p_holds, p_fails = rule.decide(seeds_tests)
+    authors_verdicts, _, _ = rule.decide(authors_tests)
+    records, extra = [], []
+    for row, verdict, authors_verdict, holds, fails in zip(rows, verdicts, authors_verdicts,
+                                                           p_holds, p_fails):
+        claim, test = row["claim"], row["test"]
+        versus = "every other model" if len(claim.rivals) > 1 else claim.rivals[0]
+        records.append(rule.Claim(
+            PAPER, claim.section, claim.words,
+            measured=f"{claim.statistic} {claim.left} - {row['rival']} = {test.difference:+.4f} "
+                     f"(SE {test.standard_error:.4f}, {test.seeds} seeds; paper {row['paper_difference']:+.4f})",
+            test=f"{claim.left} {claim.relation} {versus}: paired t, Holm",
+            verdict=verdict, evidence=EVIDENCE, condition=row["protocol"]))
+        extra.append(dict(statistic=claim.statistic, relation=claim.relation, versus=row["rival"],
+                          paper_difference=row["paper_difference"], our_difference=test.difference,
+                          standard_error=test.standard_error, seeds=test.seeds,
+                          p_holds_holm=holds, p_fails_holm=fails,
+                          verdict_vs_authors_spread=authors_verdict))
+    return rule.claims_frame(records, extra)

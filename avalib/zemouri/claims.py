@@ -1,0 +1,162 @@
+"""The claims of Zemouri (2020) section 4.4 as data, each a test on the seed spread of the sweep's
+metrics, judged by the study's one rule (``avalib.claims``). Every threshold is named once here.
+A setting trained with one seed decides nothing: its claims are inconclusive until more seeds run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from avalib import claims as rule
+
+PAPER = "Zemouri (2020)"
+EVIDENCE = "03_beta_gamma_ablation/metrics.csv"
+FOCUS = "mnist"                  # the dataset of the beta claims (B), at K_z = 2
+
+SHARPER = 0.10                   # eps_1: sharpness ratio above beta = 0's by this fraction
+LABELS_LOST = 0.10               # eps_2: label agreement this far below beta = 0's
+BLURRED = 0.9                    # sharpness ratio below this: blurrier than the real images
+AGREEMENT_KEPT = 0.05            # "still matching": agreement within this of beta = 0's
+RESTORED = 0.05                  # C: gamma = 0.1 raises agreement by more than this
+NO_BETTER_THAN_MEAN = 0.8        # D: pixel MSE / the mean image's MSE above this
+
+
+def _at(frame: pd.DataFrame, **where) -> pd.DataFrame:
+    mask = pd.Series(True, index=frame.index)
+    for column, value in where.items():
+        mask &= frame[column] == value
+    return frame[mask]
+
+
+def _seeds(frame: pd.DataFrame, column: str, **where) -> np.ndarray:
+    """The values of ``column`` at one setting, one per seed (ordered by seed)."""
+    return _at(frame, **where).sort_values("seed")[column].to_numpy(dtype=float)
+
+
+def thresholds_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, K_z, seed) at gamma = 0: eps_1, the first beta > 0 whose sharpness ratio
+    exceeds beta = 0's by SHARPER, and eps_2, the first beta whose label agreement falls
+    LABELS_LOST below beta = 0's; NaN when never reached."""
+    rows = []
+    for (dataset, latent_size, seed), group in _at(frame, gamma=0.0).groupby(
+            ["dataset", "Kz", "seed"], sort=False):
+        group = group.sort_values("beta")
+        base = group.iloc[0]
+        sharper = group[(group.beta > 0) & (group.sharpness_ratio > (1 + SHARPER) * base.sharpness_ratio)]
+        broken = group[(group.beta > 0) & (group.label_agreement < base.label_agreement - LABELS_LOST)]
+        rows.append({"dataset": dataset, "Kz": latent_size, "seed": seed,
+                     "epsilon_1": float(sharper.beta.min()) if len(sharper) else float("nan"),
+                     "epsilon_2": float(broken.beta.min()) if len(broken) else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def _all(tests: list[rule.Test], relation: str) -> rule.Test:
+    return rule.against_all(tests, relation)[0]
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(np.nanmean(values)) if len(values) and np.isfinite(values).any() else float("nan")
+
+
+def judge(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every claim of section 4.4 with its test on the seeds of ``frame`` (the sweep's metrics,
+    one row per dataset, K_z, gamma, beta and seed), Holm over the table."""
+    datasets = list(dict.fromkeys(frame["dataset"]))
+    records, tests = [], []
+
+    def add(section, words, measured, test_text, test):
+        records.append((section, words, measured, test_text))
+        tests.append(test)
+
+    def focus(column, beta, gamma=0.0):
+        return _seeds(frame, column, dataset=FOCUS, Kz=2, beta=beta, gamma=gamma)
+
+    mse = {d: (_seeds(frame, "pixel_mse", dataset=d, Kz=100, beta=0.0, gamma=0.0),
+               _seeds(frame, "pixel_mse", dataset=d, Kz=2, beta=0.0, gamma=0.0)) for d in datasets}
+    add("4.4 (A)", "At beta = 0, K_z = 100 reconstructs better than K_z = 2",
+        "; ".join(f"{d}: pixel MSE {_mean(big):.4f} (K_z=100) vs {_mean(small):.4f} (K_z=2)"
+                  for d, (big, small) in mse.items()),
+        "K_z = 100's pixel MSE < K_z = 2's on every dataset",
+        _all([rule.compare(big, small, "<") for big, small in mse.values()], "<"))
+
+    thresholds = thresholds_table(frame)
+    own = thresholds[(thresholds.dataset == FOCUS) & (thresholds.Kz == 2)].sort_values("seed")
+    eps1, eps2 = own.epsilon_1.to_numpy(dtype=float), own.epsilon_2.to_numpy(dtype=float)
+    add("4.4 (B0)", "As beta rises, reconstructions pass from blurred to sharper-and-matching to not "
+               "matching (MNIST, K_z = 2)",
+        f"eps_1 = {_mean(eps1):g}, eps_2 = {_mean(eps2):g} (mean over seeds; definitions in B4)",
+        "eps_1 < eps_2", rule.compare(eps1, eps2, "<"))
+
+    sharp0, agree0 = focus("sharpness_ratio", 0.0), focus("label_agreement", 0.0)
+    low = {b: focus("sharpness_ratio", b) for b in (0.001, 0.003)}
+    add("4.4 (B1)", "beta <= 0.003: reconstruction dominant, blurred outputs",
+        f"sharpness ratio {_mean(sharp0):.2f} at beta = 0, "
+        + ", ".join(f"{_mean(v):.2f} at {b}" for b, v in low.items()),
+        f"sharpness ratio < {BLURRED} and no more than {SHARPER:.0%} above beta = 0's, at 0.001 and 0.003",
+        _all([rule.compare(v, np.full_like(v, BLURRED), "<") for v in low.values()]
+             + [rule.compare(v / sharp0, np.ones_like(v), "<=", SHARPER) for v in low.values()], "<"))
+
+    middle = {b: (focus("sharpness_ratio", b), focus("label_agreement", b)) for b in (0.005, 0.01)}
+    add("4.4 (B2)", "0.005 <= beta <= 0.01: clearer, more realistic outputs that still match",
+        "; ".join(f"beta = {b}: sharpness {_mean(s):.2f}, agreement {_mean(a):.3f}"
+                  for b, (s, a) in middle.items()) + f" (beta = 0: {_mean(sharp0):.2f}, {_mean(agree0):.3f})",
+        f"sharpness ratio more than {SHARPER:.0%} above beta = 0's and agreement within "
+        f"{AGREEMENT_KEPT} of it, at 0.005 and 0.01",
+        _all([rule.compare(s / sharp0, np.ones_like(s), ">", SHARPER) for s, _ in middle.values()]
+             + [rule.compare(a, agree0, ">=", AGREEMENT_KEPT) for _, a in middle.values()], ">"))
+
+    high = focus("label_agreement", 0.1)
+    add("4.4 (B3)", "beta = 0.1: generative effect dominant, most outputs do not match their inputs",
+        f"label agreement {_mean(high):.3f} at beta = 0.1 vs {_mean(agree0):.3f} at beta = 0",
+        f"agreement < 0.5 and more than {LABELS_LOST} below beta = 0's",
+        _all([rule.compare(high, np.full_like(high, 0.5), "<"),
+              rule.compare(high, agree0, "<", LABELS_LOST)], "<"))
+
+    add("4.4 (B4)", "0.003 < eps_1 <= 0.005 and 0.01 < eps_2 <= 0.1 (MNIST, K_z = 2)",
+        f"eps_1 = {_mean(eps1):g}, eps_2 = {_mean(eps2):g}",
+        "on the beta grid: eps_1 above 0.003 and below 0.01 (i.e. 0.005), eps_2 above 0.01 and "
+        "below 0.5 (i.e. 0.1); eps_1 is the first beta whose sharpness ratio exceeds beta = 0's by "
+        f"{SHARPER:.0%}, eps_2 the first whose agreement falls {LABELS_LOST} below beta = 0's",
+        _all([rule.compare(eps1, np.full_like(eps1, 0.003), ">"),
+              rule.compare(np.full_like(eps1, 0.01), eps1, ">"),
+              rule.compare(eps2, np.full_like(eps2, 0.01), ">"),
+              rule.compare(np.full_like(eps2, 0.5), eps2, ">")], ">"))
+
+    lost, restore_tests = [], []
+    for d in datasets:
+        for k in sorted(set(frame.Kz)):
+            base = _seeds(frame, "label_agreement", dataset=d, Kz=k, beta=0.0, gamma=0.0)
+            for b in (0.1, 0.5):
+                without = _seeds(frame, "label_agreement", dataset=d, Kz=k, beta=b, gamma=0.0)
+                with_gamma = _seeds(frame, "label_agreement", dataset=d, Kz=k, beta=b, gamma=0.1)
+                if len(without) and _mean(without) < _mean(base) - LABELS_LOST:
+                    lost.append(f"{d} K_z={k} beta={b}: {_mean(without):.2f} -> {_mean(with_gamma):.2f}")
+                    restore_tests.append(rule.compare(with_gamma, without, ">", RESTORED))
+    add("4.4 (C)", "gamma = 0.1 restores class agreement where large beta (0.1, 0.5) lost it",
+        f"{len(lost)} settings lost more than {LABELS_LOST} at gamma = 0 (gamma = 0 -> 0.1): "
+        + "; ".join(lost),
+        f"agreement rises by more than {RESTORED} in every setting that lost it",
+        _all(restore_tests, ">") if restore_tests else rule.Test(float("nan"), float("nan"), 0,
+                                                                 float("nan"), float("nan")))
+
+    omniglot = next((d for d in datasets if d.startswith("omniglot")), None)
+    if omniglot:
+        def ratio(d, k):
+            return (_seeds(frame, "pixel_mse", dataset=d, Kz=k, beta=0.0, gamma=0.0)
+                    / _seeds(frame, "mean_image_mse", dataset=d, Kz=k, beta=0.0, gamma=0.0))
+        two, hundred = ratio(omniglot, 2), ratio(omniglot, 100)
+        add("4.4 (D)", "Reconstruction is impossible for Omniglot in 2-D (but not in 100-D)",
+            "pixel MSE / the mean image's at beta = 0, K_z = 2: "
+            + "; ".join(f"{d} {_mean(ratio(d, 2)):.2f}" for d in datasets)
+            + f"; {omniglot} at K_z = 100: {_mean(hundred):.2f}",
+            f"{omniglot}'s K_z = 2 ratio above {NO_BETTER_THAN_MEAN} (no better than the mean image) "
+            f"and its K_z = 100 ratio below it",
+            _all([rule.compare(two, np.full_like(two, NO_BETTER_THAN_MEAN), ">"),
+                  rule.compare(np.full_like(hundred, NO_BETTER_THAN_MEAN), hundred, ">")], ">"))
+
+    verdicts, _, _ = rule.decide(tests)
+    claims = [rule.Claim(PAPER, section, words, measured, test_text, verdict, EVIDENCE)
+              for (section, words, measured, test_text), verdict in zip(records, verdicts)]
+    extra = [{"seeds": test.seeds, "difference": test.difference} for test in tests]
+    return rule.claims_frame(claims, extra)

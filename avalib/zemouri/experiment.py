@@ -1,0 +1,112 @@
+"""What notebooks 02 and 03 call: step-1 quality, the 2-D latent space, and reconstruction metrics
+per (dataset, K_z, beta, gamma) for the pictures of Zemouri (2020) section 4.4."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import torch
+
+from avalib.data import load_dataset
+from avalib.domain_classifier import DomainClassifier, DomainClassifierConfig, domain_classifier, judge
+from avalib.metrics import frechet_distance, laplacian_sharpness
+from avalib.training import in_batches
+from avalib.zemouri.model import ZemouriModel, feature_reconstruction_loss, kl_loss
+from avalib.zemouri.trainer import ZemouriConfig, encoder_classifier, reconstruct, train
+
+PAPER_BETAS = (0.0, 0.001, 0.003, 0.005, 0.01, 0.1, 0.5)
+PAPER_GAMMAS = (0.0, 0.1)
+
+
+def test_images(dataset: str, count: int | None, seed: int = 0):
+    return load_dataset(dataset, "test").subset(count, seed)
+
+
+@torch.no_grad()
+def step1_row(model: ZemouriModel, test_count: int | None) -> dict:
+    """Classifier accuracy on the test split (on the posterior mean) and the test KL (eq. 4,
+    summed over latent units, nats per image)."""
+    test = test_images(model.config.dataset, test_count)
+    mean, log_variance = in_batches(model.encoder, test.images)
+    logits, = in_batches(model.classifier, mean)
+    return {"dataset": model.config.dataset, "Kz": model.config.latent_size,
+            "kl_reduction": model.config.kl_reduction,
+            "classes": int(load_dataset(model.config.dataset, "train").labels.max()) + 1,
+            "classifier_test_accuracy": float((logits.argmax(1) == test.labels).float().mean()),
+            "test_kl_nats": float(kl_loss(mean, log_variance, "sum")),
+            "train_last_epoch_cat": model.history["step1"]["last_epoch_cat"]}
+
+
+@torch.no_grad()
+def latent_codes(model: ZemouriModel, test_count: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Posterior means of test images and their labels (the points of Fig. 7)."""
+    test = test_images(model.config.dataset, test_count)
+    return in_batches(model.encoder, test.images)[0], test.labels
+
+
+@torch.no_grad()
+def latent_grid(model: ZemouriModel, codes: torch.Tensor, steps: int = 15) -> torch.Tensor:
+    """Images decoded from a steps x steps grid spanning the 2nd-98th percentiles of the codes
+    of a 2-D latent space (Fig. 8), row-major from (low z1, high z2)."""
+    low, high = codes.quantile(0.02, dim=0), codes.quantile(0.98, dim=0)
+    z1 = torch.linspace(float(low[0]), float(high[0]), steps)
+    z2 = torch.linspace(float(high[1]), float(low[1]), steps)
+    grid = torch.stack(torch.meshgrid(z2, z1, indexing="ij"), dim=-1).flip(-1).reshape(-1, 2)
+    return model.decoder(grid)
+
+
+@torch.no_grad()
+def reconstruction_metrics(model: ZemouriModel, images: torch.Tensor, labels: torch.Tensor,
+                           classifier: DomainClassifier,
+                           real_judgement: tuple[torch.Tensor, torch.Tensor]) -> dict:
+    """Pixel MSE, the deep-feature loss L_rec (eq. 9), label agreement of reconstructions under
+    the independent domain classifier (share predicted as the true label), sharpness of outputs
+    relative to the inputs (Laplacian ratio, 1 = as sharp), and the Frechet distance between
+    reconstructions and inputs on the domain classifier's features. ``real_judgement`` is
+    ``judge(classifier, images)``, computed once per test set by the caller."""
+    decoded = reconstruct(model, images)
+    features = [in_batches(lambda batch: tuple(model.encoder.encode(batch)[2]), x)
+                for x in (images, decoded)]
+    real_probabilities, real_features = real_judgement
+    probabilities, decoded_features = judge(classifier, decoded)
+    return {"pixel_mse": float((decoded - images).pow(2).mean()),
+            "feature_loss": float(feature_reconstruction_loss(*features, model.config.alphas)),
+            "label_agreement": float((probabilities.argmax(1) == labels).float().mean()),
+            "label_agreement_inputs": float((real_probabilities.argmax(1) == labels).float().mean()),
+            "sharpness_ratio": laplacian_sharpness(decoded) / laplacian_sharpness(images),
+            "frechet_distance": frechet_distance(decoded_features, real_features)}
+
+
+def sweep(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, test_count: int,
+          example_count: int, judge_config: DomainClassifierConfig):
+    """Train and score every (dataset, K_z, gamma, beta). Returns (metrics frame, examples):
+    ``examples[(dataset, Kz)]`` maps "input" and "gamma=.. beta=.." to ``example_count`` images."""
+    rows, examples = [], {}
+    for dataset in datasets:
+        test = test_images(dataset, test_count, base.seed)
+        classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
+        real_judgement = judge(classifier, test.images)
+        mean_image_mse = float((test.images - test.images.mean(0)).pow(2).mean())
+        for latent_size in latent_sizes:
+            shown = {"input": test.images[:example_count]}
+            for gamma in gammas:
+                for beta in betas:
+                    config = dataclasses.replace(base, dataset=dataset, latent_size=latent_size,
+                                                 beta=beta, gamma=gamma)
+                    model = train(config)
+                    rows.append({"dataset": dataset, "Kz": latent_size, "gamma": gamma, "beta": beta,
+                                 "seed": config.seed,
+                                 **reconstruction_metrics(model, test.images, test.labels,
+                                                          classifier, real_judgement),
+                                 "mean_image_mse": mean_image_mse})
+                    shown[f"g={gamma} b={beta}"] = reconstruct(model, test.images[:example_count])
+            examples[(dataset, latent_size)] = shown
+    frame = pd.DataFrame(rows)
+    frame.attrs["test_count"] = test_count
+    return frame, examples
+
+
+def step1_models(base: ZemouriConfig, datasets, latent_sizes) -> dict:
+    return {(d, k): encoder_classifier(dataclasses.replace(base, dataset=d, latent_size=k))
+            for d in datasets for k in latent_sizes}

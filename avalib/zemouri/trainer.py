@@ -1,0 +1,213 @@
+"""The two-step semi-supervised adversarial VAE of Zemouri (2020), section 3: the steps.
+
+Step 1 (Algorithm 1): the variational encoder-classifier (VEC) trained on L_kl + L_cat (eq. 6).
+Step 2 (Algorithm 2): with encoder and classifier frozen, n_dis least-squares discriminator
+updates per decoder update, and the decoder trained on L_rec + beta L_adv + gamma L_latent (eq. 8).
+The losses are the model's (``avalib.zemouri.model``); each network's update takes the gradient
+of its own loss only (``avalib.training.update``), and the frozen encoder and classifier have
+``requires_grad=False``.
+
+A beta/gamma sweep shares its start: Algorithm 2 first runs ``warmup_steps`` repeats at
+beta = gamma = 0 (decoder, discriminator and their optimisers are cached), then ``step2_steps``
+at the setting's beta and gamma. With ``warmup_steps=0`` every setting trains from scratch.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+
+import torch
+
+from avalib.cache import cached
+from avalib.data import ImageSet, load_dataset
+from avalib.training import batches, check_finite, in_batches, update
+from avalib.zemouri.model import ZemouriModel
+
+
+@dataclass(frozen=True)
+class ZemouriConfig:
+    """Everything that decides a trained model. Widths are ours: the paper gives none."""
+
+    dataset: str = "mnist"
+    latent_size: int = 2                       # K_z
+    beta: float = 0.0                          # weight of L_adv, eq. 8
+    gamma: float = 0.0                         # weight of L_latent, eq. 8
+    alphas: tuple[float, float, float] = (1.0, 0.1, 0.01)   # eq. 9, section 4.3.2
+    n_dis: int = 1                             # discriminator updates per decoder update
+    train_size: int | None = 20_000            # random training subset (None: all)
+    kl_reduction: str = "mean"                 # over latent units; "sum" is eq. 4 read literally
+    step1_epochs: int = 8
+    warmup_steps: int = 300                    # Algorithm 2 at beta = gamma = 0, shared by a sweep
+    step2_steps: int = 100                     # Algorithm 2 repeats at (beta, gamma)
+    batch_size: int = 64
+    learning_rate: float = 1e-3                # Adam, every network
+    widths: tuple[int, int, int] = (8, 16, 32)
+    hidden: int = 128
+    classifier_hidden: int = 64
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.latent_size < 1 or self.n_dis < 0 or self.batch_size < 2:
+            raise ValueError(f"bad config: latent_size >= 1, n_dis >= 0, batch_size >= 2 ({self})")
+        if self.beta < 0 or self.gamma < 0 or len(self.alphas) != 3:
+            raise ValueError(f"bad config: beta, gamma >= 0 and three alphas ({self})")
+        if self.kl_reduction not in ("mean", "sum"):
+            raise ValueError(f"kl_reduction must be 'mean' or 'sum', not {self.kl_reduction!r}")
+
+    def step1_fields(self) -> dict:
+        keep = ("dataset", "latent_size", "train_size", "kl_reduction", "step1_epochs", "batch_size",
+                "learning_rate", "widths", "hidden", "classifier_hidden", "seed")
+        return {name: getattr(self, name) for name in keep}
+
+    def warmup_fields(self) -> dict:
+        return {**self.step1_fields(), "alphas": self.alphas, "n_dis": self.n_dis,
+                "warmup_steps": self.warmup_steps}
+
+
+def data_shape(dataset: str) -> tuple[int, int, int]:
+    """(channels, size, classes) of a dataset's training split."""
+    train = load_dataset(dataset, "train")
+    return train.images.shape[1], train.images.shape[-1], int(train.labels.max()) + 1
+
+
+def build(config: ZemouriConfig) -> ZemouriModel:
+    return ZemouriModel.build(config, *data_shape(config.dataset))
+
+
+def training_images(config: ZemouriConfig) -> ImageSet:
+    return load_dataset(config.dataset, "train").subset(config.train_size, config.seed)
+
+
+# --- step 1, Algorithm 1 --------------------------------------------------------------------
+
+def algorithm1_iteration(model: ZemouriModel, images: torch.Tensor, labels: torch.Tensor,
+                         optimiser: torch.optim.Optimizer, parameters: list) -> tuple[float, float]:
+    """One repeat of Algorithm 1: one update of encoder and classifier on L_kl + L_cat (eq. 6).
+    Returns (L_kl, L_cat)."""
+    kl, cat = model.step1_losses(images, labels)
+    update(optimiser, check_finite(kl + cat, "step-1 loss L_kl + L_cat"), parameters)
+    return float(kl.detach()), float(cat.detach())
+
+
+@torch.enable_grad()
+def _train_step1(config: ZemouriConfig) -> dict:
+    model = build(config)
+    data = training_images(config)
+    generator = torch.Generator().manual_seed(config.seed)
+    parameters = [*model.encoder.parameters(), *model.classifier.parameters()]
+    optimiser = torch.optim.Adam(parameters, lr=config.learning_rate)
+    last = {"kl": [], "cat": []}
+    for epoch, index in batches(len(data), config.batch_size, generator,
+                                f"step 1 {config.dataset} Kz={config.latent_size}",
+                                epochs=config.step1_epochs):
+        kl, cat = algorithm1_iteration(model, data.images[index], data.labels[index], optimiser,
+                                       parameters)
+        if epoch == config.step1_epochs - 1:
+            last["kl"].append(kl)
+            last["cat"].append(cat)
+    return {"encoder": model.encoder.state_dict(), "classifier": model.classifier.state_dict(),
+            "last_epoch_kl": sum(last["kl"]) / max(len(last["kl"]), 1),
+            "last_epoch_cat": sum(last["cat"]) / max(len(last["cat"]), 1)}
+
+
+def encoder_classifier(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
+    """The model with its trained (cached) encoder and classifier, frozen and in eval mode."""
+    model = build(config)
+    state = cached("zemouri-step1", config.step1_fields(), lambda: _train_step1(config), use_cache)
+    model.encoder.load_state_dict(state["encoder"])
+    model.classifier.load_state_dict(state["classifier"])
+    for network in (model.encoder, model.classifier):
+        network.eval().requires_grad_(False)
+    model.history["step1"] = {k: v for k, v in state.items() if k.startswith("last_epoch")}
+    return model
+
+
+# --- step 2, Algorithm 2 --------------------------------------------------------------------
+
+def algorithm2_iteration(model: ZemouriModel, images: torch.Tensor, batch: torch.Tensor,
+                         optimisers: tuple, beta: float, gamma: float,
+                         generator: torch.Generator) -> dict[str, float]:
+    """One repeat of Algorithm 2: n_dis discriminator updates (real then decoded mini-batches,
+    each a fresh random draw from ``images``), then one decoder update on the mini-batch
+    ``images[batch]``. Returns the losses."""
+    decoder_optimiser, discriminator_optimiser = optimisers
+    discriminator_parameters = list(model.discriminator.parameters())
+    for _ in range(model.config.n_dis):
+        real = images[torch.randint(len(images), (len(batch),), generator=generator)]
+        update(discriminator_optimiser, check_finite(model.discriminator_real_loss(real), "L_dis (real)"),
+               discriminator_parameters)
+        real = images[torch.randint(len(images), (len(batch),), generator=generator)]
+        update(discriminator_optimiser,
+               check_finite(model.discriminator_decoded_loss(real), "L_dis (decoded)"),
+               discriminator_parameters)
+    rec, adv, lat = model.decoder_losses(images[batch])
+    loss = check_finite(rec + beta * adv + gamma * lat, "decoder loss L_rec + beta L_adv + gamma L_latent")
+    update(decoder_optimiser, loss, list(model.decoder.parameters()))
+    return {"rec": float(rec.detach()), "adv": float(adv.detach()), "latent": float(lat.detach())}
+
+
+def _run_algorithm2(model: ZemouriModel, optimisers: tuple, steps: int, beta: float, gamma: float,
+                    seed: int, label: str) -> dict[str, float]:
+    """``steps`` repeats of Algorithm 2 over shuffled epochs of the training subset; returns the
+    mean losses of the last (up to) 50 repeats."""
+    data = training_images(model.config)
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)          # the sampling layer's noise: independent of what ran before
+    model.decoder.train()
+    model.discriminator.train()
+    recent: collections.deque[dict[str, float]] = collections.deque(maxlen=50)
+    for _, batch in batches(len(data), model.config.batch_size, generator, label, steps=steps):
+        recent.append(algorithm2_iteration(model, data.images, batch, optimisers, beta, gamma,
+                                           generator))
+    return {f"final_{name}": sum(r[name] for r in recent) / len(recent)
+            for name in (recent[0] if recent else {})}
+
+
+def optimisers(model: ZemouriModel) -> tuple:
+    """Adam for the decoder and for the discriminator, at the config's learning rate."""
+    rate = model.config.learning_rate
+    return (torch.optim.Adam(model.decoder.parameters(), lr=rate),
+            torch.optim.Adam(model.discriminator.parameters(), lr=rate))
+
+
+def _networks_state(model: ZemouriModel, pair: tuple) -> dict:
+    return {"decoder": model.decoder.state_dict(), "discriminator": model.discriminator.state_dict(),
+            "decoder_optimiser": pair[0].state_dict(),
+            "discriminator_optimiser": pair[1].state_dict()}
+
+
+@torch.enable_grad()
+def train(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
+    """Step 1 (cached), the beta = gamma = 0 warm-up of step 2 (cached, shared by a sweep), then
+    ``step2_steps`` repeats of Algorithm 2 at ``config.beta`` and ``config.gamma``; eval mode."""
+    model = encoder_classifier(config, use_cache)
+    pair = optimisers(model)
+    name = f"{config.dataset} Kz={config.latent_size}"
+
+    def warm_up() -> dict:
+        history = _run_algorithm2(model, pair, config.warmup_steps, 0.0, 0.0,
+                                  config.seed + 1, f"step 2 warm-up {name}")
+        return {**_networks_state(model, pair), "history": history}
+
+    state = cached("zemouri-warmup", config.warmup_fields(), warm_up, use_cache)
+    model.decoder.load_state_dict(state["decoder"])
+    model.discriminator.load_state_dict(state["discriminator"])
+    pair[0].load_state_dict(state["decoder_optimiser"])
+    pair[1].load_state_dict(state["discriminator_optimiser"])
+    model.history["warmup"] = state["history"]
+    model.history["step2"] = _run_algorithm2(
+        model, pair, config.step2_steps, config.beta, config.gamma, config.seed + 2,
+        f"step 2 {name} beta={config.beta} gamma={config.gamma}")
+    model.decoder.eval()
+    model.discriminator.eval()
+    return model
+
+
+@torch.no_grad()
+def reconstruct(model: ZemouriModel, images: torch.Tensor) -> torch.Tensor:
+    """Dec(mean of q(z | x)): the deterministic reconstruction used for evaluation."""
+    def one(batch):
+        return model.decoder(model.encoder(batch)[0])
+    return in_batches(one, images)[0]
+
