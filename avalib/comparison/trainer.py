@@ -34,12 +34,26 @@ class ComparisonConfig:
     epochs: int = 5
     batch_size: int = 64
     seed: int = 0
+    vae_learning_rate: float = 1e-3                        # Adam (Kingma & Welling use Adagrad)
+    gan_learning_rate: float = 2e-4                        # Adam as DCGAN: 2e-4, beta_1 = 0.5
+    gan_betas: tuple[float, float] = (0.5, 0.999)
+    zemouri_latent_size: int = 100                         # the hybrid: K_z, beta, gamma of eq. 8
+    zemouri_beta: float = 0.01
+    zemouri_gamma: float = 0.1
 
     def __post_init__(self):
         if self.model not in TRAINERS:
             raise ValueError(f"unknown model {self.model!r}; known: {', '.join(TRAINERS)}")
-        if self.epochs < 1 or self.latent_size < 1 or self.batch_size < 2:
-            raise ValueError(f"bad config: epochs, latent_size >= 1 and batch_size >= 2 ({self})")
+        for name, low in (("epochs", 1), ("latent_size", 1), ("batch_size", 2), ("width", 1),
+                          ("zemouri_latent_size", 1)):
+            if getattr(self, name) < low:
+                raise ValueError(f"{name}={getattr(self, name)!r}: must be >= {low}")
+        for name in ("vae_learning_rate", "gan_learning_rate"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name}={getattr(self, name)!r}: must be > 0")
+        if self.zemouri_beta < 0 or self.zemouri_gamma < 0:
+            raise ValueError(f"zemouri_beta={self.zemouri_beta!r}, zemouri_gamma={self.zemouri_gamma!r}: "
+                             "must be >= 0")
 
 
 @dataclass
@@ -91,13 +105,13 @@ def _train_epochs(config: ComparisonConfig, count: int, step: Callable[[torch.Te
 @torch.enable_grad()
 def train_vae(config: ComparisonConfig) -> TrainedGenerator:
     """VAE (Kingma & Welling, 2014): Bernoulli decoder, loss = BCE summed over pixels + KL,
-    averaged over the batch; Adam 1e-3."""
+    averaged over the batch; Adam at ``config.vae_learning_rate``."""
     images, channels, size = _data(config)
     torch.manual_seed(config.seed)
     encoder = DCGANEncoder(channels, size, 2 * config.latent_size, config.width)
     decoder = DCGANGenerator(config.latent_size, channels, size, config.width)
     parameters = [*encoder.parameters(), *decoder.parameters()]
-    optimiser = torch.optim.Adam(parameters, lr=1e-3)
+    optimiser = torch.optim.Adam(parameters, lr=config.vae_learning_rate)
 
     def step(index: torch.Tensor) -> float:
         x = images[index]
@@ -118,14 +132,15 @@ def train_vae(config: ComparisonConfig) -> TrainedGenerator:
 @torch.enable_grad()
 def train_gan(config: ComparisonConfig) -> TrainedGenerator:
     """DCGAN-style GAN (Radford et al., 2016) with the non-saturating generator loss
-    -log D(G(z)) (Goodfellow et al., 2014); Adam 2e-4, beta_1 = 0.5, as DCGAN."""
+    -log D(G(z)) (Goodfellow et al., 2014); Adam at ``config.gan_learning_rate`` and
+    ``config.gan_betas`` (DCGAN's 2e-4, beta_1 = 0.5)."""
     images, channels, size = _data(config)
     torch.manual_seed(config.seed)
     discriminator = DCGANEncoder(channels, size, 1, config.width)
     generator_net = DCGANGenerator(config.latent_size, channels, size, config.width)
     d_parameters, g_parameters = list(discriminator.parameters()), list(generator_net.parameters())
-    d_optimiser = torch.optim.Adam(d_parameters, lr=2e-4, betas=(0.5, 0.999))
-    g_optimiser = torch.optim.Adam(g_parameters, lr=2e-4, betas=(0.5, 0.999))
+    d_optimiser = torch.optim.Adam(d_parameters, lr=config.gan_learning_rate, betas=config.gan_betas)
+    g_optimiser = torch.optim.Adam(g_parameters, lr=config.gan_learning_rate, betas=config.gan_betas)
     noise = torch.Generator().manual_seed(config.seed)
 
     def step(index: torch.Tensor) -> float:
@@ -146,20 +161,23 @@ def train_gan(config: ComparisonConfig) -> TrainedGenerator:
 
 
 def train_zemouri(config: ComparisonConfig) -> TrainedGenerator:
-    """The hybrid of Zemouri (2020) at K_z = 100, beta = 0.01, gamma = 0.1 (the paper's "clearer"
-    regime with the latent loss), trained on the same subset with its own networks and the
+    """The hybrid of Zemouri (2020) at ``config.zemouri_latent_size``, ``zemouri_beta`` and
+    ``zemouri_gamma`` (defaults K_z = 100, beta = 0.01, gamma = 0.1: the paper's "clearer" regime
+    with the latent loss), trained on the same subset with its own networks and the
     step budget of ``epochs`` (step 1) and one epoch of Algorithm 2 repeats (step 2). It samples
     z ~ N(0, I) as the VAE does. Training time counts both steps."""
     steps = -(-(config.train_size or len(load_dataset(config.dataset, "train")))
               // zemouri.ZemouriConfig.batch_size)
-    zemouri_config = zemouri.ZemouriConfig(dataset=config.dataset, latent_size=100, beta=0.01,
-                                           gamma=0.1, train_size=config.train_size,
+    zemouri_config = zemouri.ZemouriConfig(dataset=config.dataset,
+                                           latent_size=config.zemouri_latent_size,
+                                           beta=config.zemouri_beta, gamma=config.zemouri_gamma,
+                                           train_size=config.train_size,
                                            step1_epochs=config.epochs, warmup_steps=0,
                                            step2_steps=steps, seed=config.seed)
     start = time.perf_counter()
     model = zemouri.train(zemouri_config, use_cache=False)
     seconds = time.perf_counter() - start
-    return TrainedGenerator("Zemouri", 100, model.decoder, lambda x: model.encoder(x)[0],
+    return TrainedGenerator("Zemouri", config.zemouri_latent_size, model.decoder, lambda x: model.encoder(x)[0],
                             _count(model.encoder, model.classifier, model.decoder, model.discriminator),
                             _count(model.decoder), seconds, config.epochs + 1,
                             [model.history["step1"]["last_epoch_cat"]])
