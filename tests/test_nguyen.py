@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from avalib import nguyen
-from avalib.nguyen import trainer as nguyen_trainer
+from avalib.nguyen import steps as nguyen_steps, trainer as nguyen_trainer
 from avalib.data import load_dataset
 from avalib.nguyen.networks import logistic
 
@@ -74,13 +74,13 @@ def test_exact_protocol_keeps_each_networks_gradient_separate():
     """One exact AVA1 step equals: encoder and decoder descend loss (3), the discriminator
     ascends balance (4), each computed on its own parameters from the same forward pass."""
     variant, config = nguyen.VARIANTS["AVA1"], dataclasses.replace(TINY, protocol="exact")
-    nets = nguyen_trainer._Networks(variant, config, channels=3, pixels=15)
+    nets = nguyen_trainer.Networks(variant, config, channels=3, pixels=15)
     image = tiny_images()[0].reshape(3, 15).repeat(nets.runs, 1).double()
     states = [g.get_state() for g in nets.noise_generators]
     before = {name: [p.detach().clone() for p in getattr(nets, name).parameters()]
               for name in ("encoder", "decoder", "decoder_discriminator")}
     with torch.enable_grad():
-        nguyen_trainer._exact_step(nets, variant, image)
+        nguyen_steps.exact_step(nets, variant, image)
     # the expected update, recomputed from copies with the same noise
     copies = {name: [p.clone().requires_grad_() for p in params] for name, params in before.items()}
     for generator, state in zip(nets.noise_generators, states):
@@ -130,10 +130,10 @@ def test_zero_initialisation_keeps_every_hidden_unit_identical(model):
     the last bits, which a batched matmul may round differently per column)."""
     variant = nguyen.VARIANTS[model]
     config = dataclasses.replace(TINY, true_width=False)
-    nets = nguyen_trainer._Networks(variant, config, channels=3, pixels=15)
+    nets = nguyen_trainer.Networks(variant, config, channels=3, pixels=15)
     images = tiny_images().reshape(4, 3, 15).double()
     for step in range(8):
-        nguyen_trainer._reference_step(nets, variant, images[step % 4].repeat(nets.runs, 1))
+        nguyen_steps.reference_step(nets, variant, images[step % 4].repeat(nets.runs, 1))
     for net in nets.all():
         assert net.hidden_weight.abs().sum() > 0 and net.output_weight.abs().sum() > 0
         for tensor, first in ((net.hidden_weight, net.hidden_weight[:, :1]),
@@ -171,8 +171,8 @@ def test_models_share_their_repeats_seed_streams():
     """Repeat k of the VAE and of AVA3 start from the same encoder and decoder weights (paper
     protocol) - the pairing the claims' paired tests rely on."""
     config = dataclasses.replace(TINY, protocol="paper")
-    vae = nguyen_trainer._Networks(nguyen.VARIANTS["VAE"], config, channels=3, pixels=15)
-    ava3 = nguyen_trainer._Networks(nguyen.VARIANTS["AVA3"], config, channels=3, pixels=15)
+    vae = nguyen_trainer.Networks(nguyen.VARIANTS["VAE"], config, channels=3, pixels=15)
+    ava3 = nguyen_trainer.Networks(nguyen.VARIANTS["AVA3"], config, channels=3, pixels=15)
     for name in ("encoder", "decoder"):
         for a, b in zip(getattr(vae, name).parameters(), getattr(ava3, name).parameters()):
             assert torch.equal(a, b)

@@ -85,7 +85,6 @@ def test_claims_follow_the_data_and_the_authors_spread():
     assert verdict[ava4_sd] == "does not hold"                  # +0.03 > 0.01
     assert authors[ava4_sd] == "does not hold"                  # +0.03 > 0.02
     assert claims["seeds"].eq(5).all()
-    assert set(claims["verdict"]) <= {"holds", "does not hold", "inconclusive"}
 
 
 def test_diverged_repeats_make_a_claim_inconclusive_not_a_number():

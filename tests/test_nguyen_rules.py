@@ -5,7 +5,7 @@ import torch
 
 from avalib.nguyen import rules
 from avalib.nguyen.networks import ChannelMLP, logistic, logistic_derivative
-from avalib.nguyen.trainer import _injected_gradients
+from avalib.nguyen.steps import injected_gradients as _injected_gradients
 
 torch.manual_seed(0)
 

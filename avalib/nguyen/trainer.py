@@ -38,6 +38,7 @@ import torch
 from avalib.nguyen import rules
 from avalib.nguyen.balance import balance_metric
 from avalib.nguyen.networks import ChannelMLP
+from avalib.nguyen.steps import STEPS
 from avalib.training import progress
 
 PAPER_LEARNING_RATES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1,
@@ -132,7 +133,7 @@ def stream_seed(seed: int, repeat: int, purpose: str) -> int:
     return int(np.random.SeedSequence(key).generate_state(1, np.uint64)[0])
 
 
-class _Networks:
+class Networks:
     """The networks of one model for R runs x C channels (runs given as (repeat, rate index)
     pairs), and the shared per-run quantities."""
 
@@ -193,152 +194,8 @@ class _Networks:
         return encoded[..., :self.latent], encoded[..., self.latent:]
 
 
-def _reference_step(nets: _Networks, variant: Variant, image: torch.Tensor) -> torch.Tensor:
-    """One per-sample step of the authors' code (spec, steps 1-5); returns values to check."""
-    lr, channels, derivative = nets.learning_rate, nets.channels, nets.value_derivative
-    if not variant.has_encoder:                                   # GAN (spec, "VAE: ... GAN:")
-        fake_code = nets.noise()
-        fake = nets.decoder.forward(fake_code)[1]
-        d = nets.decoder_discriminator
-        real_output = d.forward(image)[1]
-        hidden, fake_output = d.forward(fake)
-        d.backprop_step(fake, hidden, rules.reference_discriminator_delta(real_output, fake_output,
-                                                                          None, derivative), lr)
-        code = nets.noise()
-        hidden, decoded = nets.decoder.forward(code)
-        nets.decoder.backprop_step(code, hidden, rules.reference_decoder_delta(
-            image, decoded, True, channels, derivative), lr)
-        return decoded
-    hidden, encoded = nets.encoder.forward(image)
-    mu, sigma = nets.split(encoded)
-    encoder_delta = rules.reference_encoder_delta(mu, sigma, variant.encoder_discriminator, channels,
-                                                  derivative)
-    nets.encoder.backprop_step(image, hidden, encoder_delta, lr)
-    code = mu + sigma.sqrt() * nets.noise()
-    hidden, decoded = nets.decoder.forward(code)
-    decoder_delta = rules.reference_decoder_delta(image, decoded, variant.decoder_discriminator,
-                                                  channels, derivative)
-    nets.decoder.backprop_step(code, hidden, decoder_delta, lr)
-    nets.state = (mu, sigma)
-    if variant.decoder_discriminator or variant.encoder_discriminator:
-        new_decoded = nets.decoder.forward(code)[1]
-    if variant.decoder_discriminator:
-        d = nets.decoder_discriminator
-        real_output = d.forward(image)[1]
-        hidden, fake_output = d.forward(new_decoded)
-        lean = decoder_delta.sum(-1, keepdim=True) if variant.lean_decoder else None
-        d.backprop_step(new_decoded, hidden,
-                        rules.reference_discriminator_delta(real_output, fake_output, lean,
-                                                                     derivative), lr)
-    if variant.encoder_discriminator:
-        D = nets.encoder_discriminator
-        real_output = D.forward(mu)[1]
-        nets.state = nets.split(nets.encoder.forward(new_decoded)[1])    # the state overwrite
-        hidden, fake_output = D.forward(nets.state[0])
-        lean = encoder_delta.sum(-1, keepdim=True) if variant.lean_encoder else None
-        D.backprop_step(nets.state[0], hidden,
-                        rules.reference_discriminator_delta(real_output, fake_output, lean,
-                                                                     derivative), lr)
-    return decoded
-
-
-def _injected_gradients(outputs_and_errors: list[tuple[torch.Tensor, torch.Tensor]],
-                        net: ChannelMLP) -> list[torch.Tensor]:
-    """-sum(error * d output / d theta) over ``net``'s own parameters only (autograd), so that
-    ``theta -= lr * gradient`` is the paper's ``theta += lr * error * ...``; nothing leaks
-    between networks."""
-    outputs = [o for o, _ in outputs_and_errors]
-    grad_outputs = [-e.detach() for _, e in outputs_and_errors]
-    return list(torch.autograd.grad(outputs, net.parameters(), grad_outputs, retain_graph=True))
-
-
-def _apply(updates: list[tuple[ChannelMLP, list[torch.Tensor]]], learning_rate: torch.Tensor) -> None:
-    """Apply every network's gradient only after all were computed from the same graph."""
-    for net, gradients in updates:
-        net.gradient_step(gradients, learning_rate)
-
-
-def _paper_step(nets: _Networks, variant: Variant, image: torch.Tensor) -> torch.Tensor:
-    """One per-sample step of the rules as printed, all from the same forward pass."""
-    lr = nets.learning_rate
-    d, D = nets.decoder_discriminator, nets.encoder_discriminator
-    if variant.has_encoder:
-        encoded = nets.encoder.forward(image)[1]
-        mu, sigma = nets.split(encoded)
-        code = (mu + sigma.sqrt() * nets.noise()).detach()         # eq. 5: no reconstruction path
-    else:
-        code = nets.noise()
-    decoded = nets.decoder.forward(code)[1]
-    decoder_push = encoder_push = None
-    errors = []
-    if d is not None:
-        real_output, fake_output = d.forward(image)[1], d.forward(decoded.detach())[1]
-        decoder_push = rules.discriminator_push(fake_output)
-        lean = rules.lean_term(image, decoded) if variant.lean_decoder else None
-        real_error, fake_error = rules.paper_discriminator_errors(real_output, fake_output, lean)
-        errors.append(([(real_output, real_error), (fake_output, fake_error)], d))
-    if D is not None:
-        fake_mu = nets.split(nets.encoder.forward(decoded.detach())[1])[0].detach()
-        real_output, fake_output = D.forward(mu.detach())[1], D.forward(fake_mu)[1]
-        encoder_push = rules.discriminator_push(fake_output)
-        lean = rules.lean_term(mu, fake_mu) if variant.lean_encoder else None
-        real_error, fake_error = rules.paper_discriminator_errors(real_output, fake_output, lean)
-        errors.append(([(real_output, real_error), (fake_output, fake_error)], D))
-    if variant.has_encoder:
-        decoder_error = rules.paper_decoder_error(image, decoded, decoder_push)
-        errors.append(([(encoded, rules.paper_encoder_error(mu, sigma, encoder_push))],
-                       nets.encoder))
-    else:                          # the GAN's decoder: eq. 2 derived as eq. 6, no reconstruction
-        decoder_error = decoder_push.expand_as(decoded)
-    errors.append(([(decoded, decoder_error)], nets.decoder))
-    _apply([(net, _injected_gradients(pairs, net)) for pairs, net in errors], lr)
-    return decoded
-
-
-def _ascent(objective: torch.Tensor, net: ChannelMLP) -> tuple[ChannelMLP, list[torch.Tensor]]:
-    """The update that maximises ``objective`` over ``net``'s parameters only."""
-    gradients = torch.autograd.grad(objective, net.parameters(), retain_graph=True)
-    return net, [-g for g in gradients]
-
-
-def _exact_step(nets: _Networks, variant: Variant, image: torch.Tensor) -> torch.Tensor:
-    """One per-sample SGD step on the true gradients of the stated objectives (autograd)."""
-    lr = nets.learning_rate
-    d, D = nets.decoder_discriminator, nets.encoder_discriminator
-    if variant.has_encoder:
-        mu, sigma = nets.split(nets.encoder.forward(image)[1])
-        code = mu + sigma.sqrt() * nets.noise()                     # reparameterised
-        decoded = nets.decoder.forward(code)[1]
-        loss = 0.5 * (image - decoded).pow(2).sum() \
-            + 0.5 * (sigma + mu.pow(2) - 1 - sigma.log()).sum()      # eq. 1: recon. + KL
-    else:
-        decoded = nets.decoder.forward(nets.noise())[1]
-        loss = decoded.new_zeros(())
-    updates = []
-    if d is not None:                                                # eqs. 2-4, 9
-        loss = loss + torch.log1p(-d.forward(decoded)[1]).sum()
-        balance = torch.log(d.forward(image)[1]).sum() \
-            + torch.log1p(-d.forward(decoded.detach())[1]).sum()
-        updates.append(_ascent(balance, d))
-    if D is not None:                                                # eqs. 11, 12, 15
-        fake_mu = nets.split(nets.encoder.forward(decoded)[1])[0]
-        loss = loss + torch.log1p(-D.forward(fake_mu)[1]).sum()
-        balance = torch.log(D.forward(mu.detach())[1]).sum() \
-            + torch.log1p(-D.forward(fake_mu.detach())[1]).sum()
-        updates.append(_ascent(balance, D))
-    generators = [n for n in (nets.encoder, nets.decoder) if n is not None]
-    gradients = torch.autograd.grad(loss, [p for n in generators for p in n.parameters()])
-    updates += [(net, list(gradients[4 * i: 4 * i + 4])) for i, net in enumerate(generators)]
-    _apply(updates, lr)
-    return decoded
-
-
-STEPS = {"reference": _reference_step, "reference_value_derivative": _reference_step,
-         "paper": _paper_step, "exact": _exact_step}
-
-
 @torch.no_grad()
-def _evaluate(nets: _Networks, variant: Variant, config: NguyenConfig,
+def _evaluate(nets: Networks, variant: Variant, config: NguyenConfig,
               test_images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """BM per run (R,) and two sample images per run, as the protocol defines them. The decoder
     and BM run one run (C channels) at a time, so that the generated images stay in cache."""
@@ -370,7 +227,7 @@ def _train_runs(variant: Variant, flat: torch.Tensor, config: NguyenConfig,
                 runs: list[tuple[int, int]]):
     """Train the given runs as one tensor program: (BM (R,), diverged-at step (R,), samples)."""
     count, channels, pixels = flat.shape
-    nets = _Networks(variant, config, channels, pixels, runs)
+    nets = Networks(variant, config, channels, pixels, runs)
     flat = flat.to(nets.dtype)
     diverged_at = torch.full((nets.runs,), -1, dtype=torch.long)
     step_function = STEPS[config.protocol]
