@@ -102,3 +102,22 @@ def test_nan_loss_is_an_error_not_a_result():
     with pytest.raises(FloatingPointError):
         zemouri.algorithm2_iteration(model, images, torch.arange(16), zemouri.optimisers(model),
                                      0.1, 0.1, torch.Generator().manual_seed(0))
+
+
+def test_cache_keys_come_from_the_fields_that_decide_each_stage():
+    """Step 1 depends on the data, the networks and its own schedule; the warm-up adds the step-2
+    settings it trains with; beta, gamma and step2_steps decide neither (a sweep shares both)."""
+    config = ZemouriConfig()
+    assert set(config.step1_fields()) == {"dataset", "latent_size", "train_size", "kl_reduction",
+                                          "step1_epochs", "batch_size", "learning_rate", "widths",
+                                          "hidden", "classifier_hidden", "seed"}
+    assert set(config.warmup_fields()) == set(config.step1_fields()) | {"alphas", "n_dis", "warmup_steps"}
+    assert config.warmup_fields() == dataclasses.replace(config, beta=0.5, gamma=0.1,
+                                                         step2_steps=7).warmup_fields()
+
+
+def test_bad_settings_name_the_parameter():
+    with pytest.raises(ValueError, match="step1_epochs=-3"):
+        ZemouriConfig(step1_epochs=-3)
+    with pytest.raises(ValueError, match="beta=-0.1"):
+        ZemouriConfig(beta=-0.1)

@@ -15,7 +15,7 @@ at the setting's beta and gamma. With ``warmup_steps=0`` every setting trains fr
 from __future__ import annotations
 
 import collections
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import torch
 
@@ -25,44 +25,61 @@ from avalib.training import batches, check_finite, in_batches, update
 from avalib.zemouri.model import ZemouriModel
 
 
+def _decides(*stages: str, default):
+    """A config field whose value decides the models of ``stages`` ("step1": the step-1 encoder
+    and classifier, "warmup": the shared beta = gamma = 0 start of step 2); the cache keys of
+    those models are built from exactly these fields."""
+    return field(default=default, metadata={"decides": stages})
+
+
+STEP1, WARMUP = ("step1", "warmup"), ("warmup",)
+
+
 @dataclass(frozen=True)
 class ZemouriConfig:
     """Everything that decides a trained model. Widths are ours: the paper gives none."""
 
-    dataset: str = "mnist"
-    latent_size: int = 2                       # K_z
-    beta: float = 0.0                          # weight of L_adv, eq. 8
-    gamma: float = 0.0                         # weight of L_latent, eq. 8
-    alphas: tuple[float, float, float] = (1.0, 0.1, 0.01)   # eq. 9, section 4.3.2
-    n_dis: int = 1                             # discriminator updates per decoder update
-    train_size: int | None = 20_000            # random training subset (None: all)
-    kl_reduction: str = "mean"                 # over latent units; "sum" is eq. 4 read literally
-    step1_epochs: int = 8
-    warmup_steps: int = 300                    # Algorithm 2 at beta = gamma = 0, shared by a sweep
-    step2_steps: int = 100                     # Algorithm 2 repeats at (beta, gamma)
-    batch_size: int = 64
-    learning_rate: float = 1e-3                # Adam, every network
-    widths: tuple[int, int, int] = (8, 16, 32)
-    hidden: int = 128
-    classifier_hidden: int = 64
-    seed: int = 0
+    dataset: str = _decides(*STEP1, default="mnist")
+    latent_size: int = _decides(*STEP1, default=2)                   # K_z
+    beta: float = 0.0                                                # weight of L_adv, eq. 8
+    gamma: float = 0.0                                               # weight of L_latent, eq. 8
+    alphas: tuple[float, float, float] = _decides(*WARMUP, default=(1.0, 0.1, 0.01))  # eq. 9, 4.3.2
+    n_dis: int = _decides(*WARMUP, default=1)            # discriminator updates per decoder update
+    train_size: int | None = _decides(*STEP1, default=20_000)        # random training subset (None: all)
+    kl_reduction: str = _decides(*STEP1, default="mean")  # over latent units; "sum": eq. 4 literally
+    step1_epochs: int = _decides(*STEP1, default=8)
+    warmup_steps: int = _decides(*WARMUP, default=300)   # Algorithm 2 at beta = gamma = 0, shared
+    step2_steps: int = 100                               # Algorithm 2 repeats at (beta, gamma)
+    batch_size: int = _decides(*STEP1, default=64)
+    learning_rate: float = _decides(*STEP1, default=1e-3)            # Adam, every network
+    widths: tuple[int, int, int] = _decides(*STEP1, default=(8, 16, 32))
+    hidden: int = _decides(*STEP1, default=128)
+    classifier_hidden: int = _decides(*STEP1, default=64)
+    seed: int = _decides(*STEP1, default=0)
 
     def __post_init__(self):
-        if self.latent_size < 1 or self.n_dis < 0 or self.batch_size < 2:
-            raise ValueError(f"bad config: latent_size >= 1, n_dis >= 0, batch_size >= 2 ({self})")
-        if self.beta < 0 or self.gamma < 0 or len(self.alphas) != 3:
-            raise ValueError(f"bad config: beta, gamma >= 0 and three alphas ({self})")
+        for name, low in (("latent_size", 1), ("n_dis", 0), ("batch_size", 2), ("step1_epochs", 0),
+                          ("warmup_steps", 0), ("step2_steps", 0)):
+            if getattr(self, name) < low:
+                raise ValueError(f"{name}={getattr(self, name)!r}: must be >= {low}")
+        for name in ("beta", "gamma"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}={getattr(self, name)!r}: must be >= 0")
+        if len(self.alphas) != 3:
+            raise ValueError(f"alphas={self.alphas!r}: must be three weights (eq. 9)")
         if self.kl_reduction not in ("mean", "sum"):
-            raise ValueError(f"kl_reduction must be 'mean' or 'sum', not {self.kl_reduction!r}")
+            raise ValueError(f"kl_reduction={self.kl_reduction!r}: allowed: 'mean', 'sum'")
+
+    def fields_deciding(self, stage: str) -> dict:
+        """The fields that decide the ``stage`` model ("step1" or "warmup"): its cache key."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if stage in f.metadata.get("decides", ())}
 
     def step1_fields(self) -> dict:
-        keep = ("dataset", "latent_size", "train_size", "kl_reduction", "step1_epochs", "batch_size",
-                "learning_rate", "widths", "hidden", "classifier_hidden", "seed")
-        return {name: getattr(self, name) for name in keep}
+        return self.fields_deciding("step1")
 
     def warmup_fields(self) -> dict:
-        return {**self.step1_fields(), "alphas": self.alphas, "n_dis": self.n_dis,
-                "warmup_steps": self.warmup_steps}
+        return self.fields_deciding("warmup")
 
 
 def data_shape(dataset: str) -> tuple[int, int, int]:
