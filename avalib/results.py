@@ -181,7 +181,7 @@ def front_page(root: Path) -> str:
         for paper, rows in claims.groupby("paper", sort=False):
             lines += [f"## {paper}", "", "| section | claim (the paper's words) | what we measured | verdict | evidence |",
                       "| --- | --- | --- | --- | --- |"]
-            for _, group in rows.groupby(["section", "claim"], sort=False):
+            for _, group in rows.groupby(["section", "claim", "test"], sort=False):
                 first = group.iloc[0]
                 lines.append(f"| {_cell(first.section)} | {_cell(first.claim)} | {_cell(first.measured)} "
                              f"| {_verdict_cell(group)} | [{first.evidence.split('/')[-1]}]({first.evidence}) |")
