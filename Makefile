@@ -11,6 +11,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.avalib-installed
 SMOKE := build/smoke
 
+# Progress bars of notebook runs go to the terminal (never into the executed notebooks).
+export AVALIB_PROGRESS ?= $(shell [ -w /dev/tty ] && (: > /dev/tty) 2>/dev/null && echo /dev/tty)
+
 # Use the shared offline mirror when it exists and the caller named none.
 SHARED_MIRROR := $(abspath ../shared/datasets)
 ifeq ($(origin AVALIB_DATA_MIRROR),undefined)
@@ -22,7 +25,7 @@ endif
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 STEMS := $(basename $(notdir $(NOTEBOOKS)))
 
-.PHONY: env data reproduce test benchmark clean $(addprefix notebook-,$(STEMS))
+.PHONY: env data reproduce test expected benchmark clean $(addprefix notebook-,$(STEMS))
 
 env: $(STAMP)
 
@@ -51,14 +54,22 @@ $(addprefix notebook-,$(STEMS)): notebook-%: data
 # Notebook 03 reuses the step-1 models and warm-ups that 02 caches in build/cache/.
 notebook-03_beta_gamma_ablation: notebook-02_latent_space
 
-# pytest over avalib, then every notebook with smoke parameters under nbval (results go to build/).
+# pytest over avalib, then every notebook at its smoke parameters under nbval (results go to
+# build/): tests/expected/<stem>.ipynb is the notebook with the smoke parameters injected and the
+# expected outputs of its cells tagged nbval-check-output, which nbval compares (to 2 decimals).
+SMOKE_ENV = AVALIB_RESULTS_DIR=$(CURDIR)/$(SMOKE)/results AVALIB_CACHE_DIR=$(CURDIR)/$(SMOKE)/cache
 test: data
-	rm -rf $(SMOKE) && mkdir -p $(SMOKE)/notebooks
+	rm -rf $(SMOKE) && mkdir -p $(SMOKE)
+	$(SMOKE_ENV) $(PY) -m pytest tests --nbval-lax --nbval-sanitize-with tests/expected/sanitize.cfg
+
+# Regenerate tests/expected/ after changing a notebook (tests/test_notebooks.py says when).
+expected: data
+	rm -rf $(SMOKE) && mkdir -p $(SMOKE)/executed
 	for notebook in $(NOTEBOOKS); do \
-	  $(PY) -m papermill --prepare-only -p smoke True $$notebook \
-	    $(SMOKE)/notebooks/$$(basename $$notebook) 2>/dev/null; \
+	  $(SMOKE_ENV) $(PY) -m papermill --cwd . -p smoke True $$notebook \
+	    $(SMOKE)/executed/$$(basename $$notebook) --log-level WARNING; \
 	done
-	AVALIB_RESULTS_DIR=$(CURDIR)/$(SMOKE)/results AVALIB_CACHE_DIR=$(CURDIR)/$(SMOKE)/cache $(PY) -m pytest tests $(SMOKE)/notebooks --nbval-lax
+	$(PY) tests/expected/refresh.py $(SMOKE)/executed/*.ipynb
 
 benchmark: data
 	for script in benchmarks/*.py; do $(PY) $$script; done

@@ -64,11 +64,31 @@ def check_finite(value: torch.Tensor, what: str) -> torch.Tensor:
     return value
 
 
+_STREAMS: dict[str, object] = {}
+PROGRESS_VARIABLE = "AVALIB_PROGRESS"
+
+
+def _progress_stream():
+    """Where progress bars go: stderr in a terminal. Inside a notebook kernel stderr *is* the
+    notebook, so bars go only to the file that ``AVALIB_PROGRESS`` names (the Makefile names the
+    terminal, ``/dev/tty``, when there is one), else nowhere."""
+    target = os.environ.get(PROGRESS_VARIABLE)
+    if target:
+        if target not in _STREAMS:
+            try:
+                _STREAMS[target] = open(target, "w")
+            except OSError:
+                _STREAMS[target] = None
+        return _STREAMS[target]
+    return None if "ipykernel" in sys.modules else sys.stderr
+
+
 def progress(total: int, description: str, enabled: bool = True) -> tqdm:
-    """A text progress bar on the process's own stderr - the terminal, also when the code runs in a
-    notebook kernel, so executed notebooks stay free of bars (off when ``AVALIB_QUIET`` is set)."""
-    return tqdm(total=total, desc=description, leave=False, mininterval=2.0, file=sys.__stderr__,
-                disable=not enabled or bool(os.environ.get("AVALIB_QUIET")))
+    """A text progress bar on the terminal (never in a notebook's outputs; off when
+    ``AVALIB_QUIET`` is set, e.g. in tests)."""
+    stream = _progress_stream()
+    return tqdm(total=total, desc=description, leave=False, mininterval=2.0, file=stream,
+                disable=not enabled or stream is None or bool(os.environ.get("AVALIB_QUIET")))
 
 
 @torch.no_grad()
