@@ -147,11 +147,12 @@ class RunRecord:
         return record
 
 
-def _verdict_cell(group: pd.DataFrame) -> str:
-    """One claim's verdicts, per condition when it was judged under several."""
+def _per_condition(group: pd.DataFrame, column: str, bold: bool = False) -> str:
+    """One claim's ``column``, per condition when it was judged under several."""
+    mark = "**" if bold else ""
     if len(group) == 1 or not group["condition"].fillna("").astype(bool).any():
-        return str(group["verdict"].iloc[0])
-    return "<br>".join(f"{c}: **{v}**" for c, v in zip(group["condition"], group["verdict"]))
+        return f"{mark}{group[column].iloc[0]}{mark}"
+    return "<br>".join(f"{c}: {mark}{v}{mark}" for c, v in zip(group["condition"], group[column]))
 
 
 def _cell(text) -> str:
@@ -168,7 +169,7 @@ def front_page(root: Path) -> str:
              "rule (`avalib/claims.py`): a one-sided t test over seeds in the claimed direction and "
              "against it, Holm-corrected over each table at 5 %; *inconclusive* when the seeds do "
              "not decide. Where a claim was judged under several conditions (protocols, datasets), "
-             "each has its verdict; the measurement shown is the first condition's.", ""]
+             "each has its measurement and verdict.", ""]
     frames, stale = [], []
     for path in sorted(root.glob("*/claims.csv")):
         frame = pd.read_csv(path, keep_default_na=False)
@@ -183,8 +184,10 @@ def front_page(root: Path) -> str:
                       "| --- | --- | --- | --- | --- |"]
             for _, group in rows.groupby(["section", "claim", "test"], sort=False):
                 first = group.iloc[0]
-                lines.append(f"| {_cell(first.section)} | {_cell(first.claim)} | {_cell(first.measured)} "
-                             f"| {_verdict_cell(group)} | [{first.evidence.split('/')[-1]}]({first.evidence}) |")
+                lines.append(f"| {_cell(first.section)} | {_cell(first.claim)} "
+                             f"| {_cell(_per_condition(group, 'measured'))} "
+                             f"| {_per_condition(group, 'verdict', bold=True)} "
+                             f"| [{first.evidence.split('/')[-1]}]({first.evidence}) |")
             lines.append("")
     for folder in stale:
         lines += [f"*`{folder}/claims.csv` predates the claim records; rerun its notebook to list its claims here.*", ""]
