@@ -52,7 +52,9 @@ def _git_commit() -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPOSITORY_ROOT, text=True,
                                 capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        # results/ is what runs write, not code: a run beside another run stays "clean"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", ":!results"],
                                cwd=REPOSITORY_ROOT, text=True, capture_output=True).stdout.strip()
         return commit + ("+uncommitted-changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
