@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh machine (see README.md):
 #   make reproduce   environment, data, every notebook at its default parameters -> results/
 #   make test        environment, data, pytest over avalib and nbval over smoke-parameter notebooks
+# One word selects the scale of a run: make reproduce PROFILE=smoke|default (notebooks/profiles/);
+# only the default profile writes into results/, the others into build/results-<profile>/.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DELETE_ON_ERROR:
@@ -22,6 +24,12 @@ ifeq ($(origin AVALIB_DATA_MIRROR),undefined)
   endif
 endif
 
+PROFILE ?= default
+ifeq ($(filter $(PROFILE),smoke default paper),)
+  $(error PROFILE=$(PROFILE) is unknown; allowed: smoke, default, paper)
+endif
+RESULTS_ROOT := $(if $(filter default,$(PROFILE)),results,build/results-$(PROFILE))
+
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 STEMS := $(basename $(notdir $(NOTEBOOKS)))
 
@@ -41,15 +49,21 @@ $(STAMP): requirements.txt pyproject.toml
 data: $(STAMP)
 	$(PY) -m avalib.download
 
-# Every notebook through papermill at its default parameters; independent ones run under -j2.
+# Every notebook through papermill at the profile's parameters; independent ones run under -j2.
 reproduce: $(addprefix notebook-,$(STEMS))
-	$(PY) -m avalib.results index
+	$(if $(filter default,$(PROFILE)),$(PY) -m avalib.results index)
 
+# A profile other than default is a parameter file per notebook (notebooks/profiles/<profile>/).
 # The executed notebook is written to a hidden partial file and renamed only on success.
 $(addprefix notebook-,$(STEMS)): notebook-%: data
-	mkdir -p results/$*
-	$(PY) -m papermill --cwd . notebooks/$*.ipynb results/$*/.$*.partial.ipynb
-	mv results/$*/.$*.partial.ipynb results/$*/$*.ipynb
+	@profile_file=notebooks/profiles/$(PROFILE)/$*.yaml; \
+	if [ $(PROFILE) != default ] && [ ! -f $$profile_file ]; then \
+	  echo "PROFILE=$(PROFILE): $$profile_file does not exist (no $(PROFILE) scale for $* yet)" >&2; exit 2; fi
+	mkdir -p $(RESULTS_ROOT)/$*
+	$(PY) -m papermill --cwd . -p profile $(PROFILE) \
+	  $(if $(filter default,$(PROFILE)),,-f notebooks/profiles/$(PROFILE)/$*.yaml) \
+	  notebooks/$*.ipynb $(RESULTS_ROOT)/$*/.$*.partial.ipynb
+	mv $(RESULTS_ROOT)/$*/.$*.partial.ipynb $(RESULTS_ROOT)/$*/$*.ipynb
 
 # Notebook 03 reuses the step-1 models and warm-ups that 02 caches in build/cache/.
 notebook-03_beta_gamma_ablation: notebook-02_latent_space
@@ -65,9 +79,9 @@ test: data
 # Regenerate tests/expected/ after changing a notebook (tests/test_notebooks.py says when).
 expected: data
 	rm -rf $(SMOKE) && mkdir -p $(SMOKE)/executed
-	for notebook in $(NOTEBOOKS); do \
-	  $(SMOKE_ENV) $(PY) -m papermill --cwd . -p smoke True $$notebook \
-	    $(SMOKE)/executed/$$(basename $$notebook) --log-level WARNING; \
+	for stem in $(STEMS); do \
+	  $(SMOKE_ENV) $(PY) -m papermill --cwd . -f notebooks/profiles/smoke/$$stem.yaml \
+	    notebooks/$$stem.ipynb $(SMOKE)/executed/$$stem.ipynb --log-level WARNING; \
 	done
 	$(PY) tests/expected/refresh.py $(SMOKE)/executed/*.ipynb
 

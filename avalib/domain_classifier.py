@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -79,6 +80,13 @@ def domain_classifier(config: DomainClassifierConfig) -> tuple[DomainClassifier,
     model = _build(config.dataset)
     model.load_state_dict(state["model"])
     return model.eval().requires_grad_(False), state["test_accuracy"]
+
+
+def accuracy_table(config: DomainClassifierConfig, datasets) -> pd.DataFrame:
+    """The judge's accuracy on each dataset's full test split (dataset-indexed): how far its
+    labels and features can be trusted."""
+    return pd.DataFrame([{"dataset": name, "test_accuracy": domain_classifier(
+        dataclasses.replace(config, dataset=name))[1]} for name in datasets]).set_index("dataset")
 
 
 def judge(model: DomainClassifier, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

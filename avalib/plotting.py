@@ -8,6 +8,7 @@ matplotlib.use("Agg")  # no screen; notebooks still display the returned figures
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.ticker import FormatStrFormatter
 
 
 def tile_images(images: torch.Tensor, columns: int, padding: int = 1) -> torch.Tensor:
@@ -75,6 +76,8 @@ def latent_scatter_figure(panels: dict[str, tuple[torch.Tensor, torch.Tensor]], 
         axis.set_title(f"{name} ({int(labels.unique().numel())} classes shown)")
         axis.set_xlabel("z1")
         axis.set_ylabel("z2")
+        for coordinate in (axis.xaxis, axis.yaxis):   # no offset text: codes may span 1e-5
+            coordinate.set_major_formatter(FormatStrFormatter("%.2g"))
     return _finish_panels(figure, axes, len(panels), title)
 
 

@@ -2,8 +2,9 @@
 
 Each notebook writes into ``results/<notebook-stem>/``: tables as CSV and Markdown, figures as
 PNG, and ``provenance.json`` (git commit, resolved parameters, versions, device, threads, start
-and end time, wall seconds). Smoke runs write under ``build/smoke-results/`` instead, so a test
-never overwrites a committed result; ``$AVALIB_RESULTS_DIR`` overrides either root.
+and end time, wall seconds). Only the ``default`` profile writes there (the committed run); the
+``smoke`` and ``paper`` profiles write under ``build/results-<profile>/``, so that neither a test
+nor a bigger run overwrites a committed result; ``$AVALIB_RESULTS_DIR`` overrides the root.
 
 ``python -m avalib.results index`` writes ``results/README.md``, the study's front page: every
 claim of every paper with its verdict, and the provenance of each notebook's run.
@@ -42,11 +43,24 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def results_root(smoke: bool) -> Path:
+# The scales every notebook runs at (its ``profile`` parameter): ``smoke`` is what ``make test``
+# runs (notebooks/profiles/smoke/), ``default`` the committed run (the parameters cell),
+# ``paper`` the papers' scale.
+PROFILES = ("smoke", "default", "paper")
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ValueError(f"profile={profile!r} is unknown; allowed: {', '.join(PROFILES)}")
+    return profile
+
+
+def results_root(profile: str = "default") -> Path:
     override = os.environ.get(RESULTS_DIR_VARIABLE)
     if override:
         return Path(override)
-    return REPOSITORY_ROOT / ("build/smoke-results" if smoke else "results")
+    check_profile(profile)
+    return REPOSITORY_ROOT / ("results" if profile == "default" else f"build/results-{profile}")
 
 
 def _git_commit() -> str:
@@ -77,7 +91,7 @@ def _jsonable(value: Any) -> Any:
 class RunRecord:
     """The results folder of one notebook run, and its provenance.
 
-    >>> record = RunRecord("00_datasets", {"smoke": True, "seed": 0})
+    >>> record = RunRecord("00_datasets", {"profile": "smoke", "samples_per_dataset": 8})
     >>> record.table("splits", frame)        # splits.csv + splits.md
     >>> record.figure("samples", figure)     # samples.png
     >>> record.finish()                      # provenance.json
@@ -86,8 +100,8 @@ class RunRecord:
     def __init__(self, stem: str, parameters: dict[str, Any]):
         self.stem = stem
         self.parameters = _jsonable(parameters)
-        self.smoke = bool(parameters.get("smoke", False))
-        self.directory = results_root(self.smoke) / stem
+        self.profile = check_profile(parameters.get("profile", "default"))
+        self.directory = results_root(self.profile) / stem
         self.directory.mkdir(parents=True, exist_ok=True)
         self.git_commit = _git_commit()          # at the start: the code that ran
         self.started = datetime.datetime.now(datetime.timezone.utc)
@@ -194,12 +208,12 @@ def front_page(root: Path) -> str:
     for folder in stale:
         lines += [f"*`{folder}/claims.csv` predates the claim records; rerun its notebook to list its claims here.*", ""]
     lines += ["## The runs behind these numbers", "",
-              "| notebook | commit | parameters | finished | wall time | files |", "| --- | --- | --- | --- | --- | --- |"]
+              "| notebook | commit | profile | finished | wall time | files |", "| --- | --- | --- | --- | --- | --- |"]
     for provenance_path in sorted(root.glob("*/provenance.json")):
         provenance = json.loads(provenance_path.read_text())
         folder = provenance_path.parent.name
-        smoke = "smoke" if provenance["parameters"].get("smoke") else "default"
-        lines.append(f"| [`{folder}`]({folder}/{folder}.ipynb) | `{provenance['git_commit'][:12]}` | {smoke} "
+        profile = provenance["parameters"].get("profile", "default")
+        lines.append(f"| [`{folder}`]({folder}/{folder}.ipynb) | `{provenance['git_commit'][:12]}` | {profile} "
                      f"| {provenance['ended_utc']} | {provenance['wall_seconds'] / 60:.1f} min "
                      f"| [{len(provenance['files'])} files]({folder}/) |")
     return "\n".join(lines) + "\n"
@@ -207,7 +221,7 @@ def front_page(root: Path) -> str:
 
 def write_results_index(root: Path | None = None) -> Path:
     """Write ``<root>/README.md``, the study's front page (``front_page``)."""
-    root = root or results_root(smoke=False)
+    root = root or results_root()
     return write_text(root / "README.md", front_page(root))
 
 

@@ -43,7 +43,7 @@ def main():
     print(f"Nguyen et al. (2024), torch {torch.__version__}")
     torch.set_num_threads(1)
 
-    config = nguyen.NguyenConfig(protocol="reference", repeats=1)
+    config = nguyen.NguyenConfig(protocol="reference", seeds=(0,))
     cells = len(nguyen.VARIANTS) * len(config.learning_rates)
     true, true_results = time_models(images, config, nguyen.VARIANTS)
     full, full_results = time_models(images, dataclasses.replace(config, true_width=False),
@@ -57,7 +57,7 @@ def main():
 
     torch.set_num_threads(args.threads)
     for protocol in ("paper", "exact"):
-        base = nguyen.NguyenConfig(protocol=protocol, repeats=1, dtype="float32",
+        base = nguyen.NguyenConfig(protocol=protocol, seeds=(0,), dtype="float32",
                                    learning_rates=nguyen.PAPER_LEARNING_RATES[9:9 + args.rates])
         runs = len(base.learning_rates)
         print(f"\n{protocol} protocol, {len(args.models)} models x {runs} runs, float32, "

@@ -11,7 +11,7 @@ from avalib.nguyen import steps as nguyen_steps, trainer as nguyen_trainer
 from avalib.data import load_dataset
 from avalib.nguyen.networks import logistic
 
-TINY = nguyen.NguyenConfig(learning_rates=(0.5, 0.05), repeats=2, latent_size=3, hidden_size=5,
+TINY = nguyen.NguyenConfig(learning_rates=(0.5, 0.05), seeds=(0, 1), latent_size=3, hidden_size=5,
                            generations_per_image=2)
 
 
@@ -46,7 +46,7 @@ def test_runs_are_deterministic_under_a_seed(protocol, model):
     second = nguyen.train(model, tiny_images(), config, show_progress=False)
     assert torch.equal(first.balance_metric, second.balance_metric)
     assert first.balance_metric.shape == (2, 2) and torch.isfinite(first.balance_metric).all()
-    other = nguyen.train(model, tiny_images(), dataclasses.replace(config, seed=1), show_progress=False)
+    other = nguyen.train(model, tiny_images(), dataclasses.replace(config, seeds=(5, 6)), show_progress=False)
     assert not torch.equal(first.balance_metric, other.balance_metric)
 
 
@@ -62,7 +62,7 @@ def test_bad_parameters_are_rejected():
 def test_diverging_run_is_reported_as_diverged_never_as_a_number(mirror_dir, monkeypatch):
     monkeypatch.setenv("AVALIB_DATA_MIRROR", str(mirror_dir))
     images = load_dataset("orbit").images[:6]
-    config = nguyen.NguyenConfig(protocol="paper", learning_rates=(1.0, 0.01), repeats=2,
+    config = nguyen.NguyenConfig(protocol="paper", learning_rates=(1.0, 0.01), seeds=(0, 1),
                                  hidden_size=8, dtype="float32")
     result = nguyen.train("AVA5", images, config, show_progress=False)
     assert (result.diverged_at_step[:, 0] >= 0).all(), "paper rules at lr = 1 blow up"
@@ -114,7 +114,7 @@ def test_true_width_equals_full_width(mirror_dir, monkeypatch, protocol):
     100 times gives the full-width BM (float64, to 1e-9) on a few cells."""
     monkeypatch.setenv("AVALIB_DATA_MIRROR", str(mirror_dir))
     images = load_dataset("orbit").images[:8]
-    config = nguyen.NguyenConfig(protocol=protocol, learning_rates=(1.0, 0.1, 0.01), repeats=1)
+    config = nguyen.NguyenConfig(protocol=protocol, learning_rates=(1.0, 0.1, 0.01), seeds=(0,))
     for model in ("AVA5", "GAN"):
         true = nguyen.train(model, images, config, show_progress=False).balance_metric
         full = nguyen.train(model, images, dataclasses.replace(config, true_width=False),
@@ -148,7 +148,7 @@ def test_reference_ava1_at_lr_01_lands_in_the_published_builds_band(mirror_dir, 
     paper prints 0.2103, so this test tells the two readings apart."""
     monkeypatch.setenv("AVALIB_DATA_MIRROR", str(mirror_dir))
     images = load_dataset("orbit").images
-    config = nguyen.NguyenConfig(learning_rates=(0.1,), repeats=3)
+    config = nguyen.NguyenConfig(learning_rates=(0.1,), seeds=(0, 1, 2))
     published = nguyen.train("AVA1", images, config, show_progress=False).balance_metric
     assert ((published > 0.225) & (published < 0.237)).all(), published
     value = nguyen.train("AVA1", images, dataclasses.replace(
@@ -159,7 +159,7 @@ def test_reference_ava1_at_lr_01_lands_in_the_published_builds_band(mirror_dir, 
 @pytest.mark.parametrize("protocol", ["reference", "paper"])
 def test_results_do_not_depend_on_the_run_chunk(protocol):
     """Every run draws from its repeat's own streams, so chunking changes nothing but rounding."""
-    config = dataclasses.replace(TINY, protocol=protocol, repeats=3)
+    config = dataclasses.replace(TINY, protocol=protocol, seeds=(0, 1, 2))
     whole = nguyen.train("AVA5", tiny_images(), config, show_progress=False)
     chunked = nguyen.train("AVA5", tiny_images(), dataclasses.replace(config, run_chunk=2),
                            show_progress=False)

@@ -18,7 +18,7 @@ def paper_like_frame(protocol="reference", shift_model=None, shift=0.0, shifted_
         for model in report.MODELS:
             for repeat, offset in enumerate(SHIFTS):
                 extra = shift if model == shift_model and rate in shifted_rates else 0.0
-                rows.append(dict(protocol=protocol, model=model, learning_rate=rate, repeat=repeat,
+                rows.append(dict(protocol=protocol, model=model, learning_rate=rate, seed=repeat,
                                  bm=paper.loc[rate, model] + offset + extra, diverged_at_step=None))
     return pd.DataFrame(rows)
 
@@ -62,10 +62,10 @@ def per_repeat_frame(means: dict, sds: dict, noise=(0.0004, -0.0003, 0.0001, -0.
         for repeat in range(5):
             wobble = noise[(repeat + index) % 5]
             mean = means.get(model, 0.2) + wobble
-            rows.append(dict(protocol="reference", model=model, repeat=repeat, Mean=mean,
+            rows.append(dict(protocol="reference", model=model, seed=repeat, Mean=mean,
                              Maximum=mean + 0.02, Minimum=mean - 0.05,
                              SD=sds.get(model, 0.03) + wobble))
-    return pd.DataFrame(rows).set_index(["protocol", "model", "repeat"])
+    return pd.DataFrame(rows).set_index(["protocol", "model", "seed"])
 
 
 def test_claims_follow_the_data_and_the_authors_spread():

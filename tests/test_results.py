@@ -4,13 +4,14 @@ import json
 
 import matplotlib.pyplot as plt
 import pandas as pd
+import pytest
 
 from avalib import claims, results
 
 
 def test_run_record_writes_tables_figures_provenance(tmp_path, monkeypatch):
     monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
-    record = results.RunRecord("99_example", {"smoke": True, "seed": 3})
+    record = results.RunRecord("99_example", {"profile": "smoke", "seeds": [3]})
     record.table("numbers", pd.DataFrame({"a": [1.23456789]}))
     figure, axis = plt.subplots()
     axis.plot([0, 1])
@@ -21,7 +22,7 @@ def test_run_record_writes_tables_figures_provenance(tmp_path, monkeypatch):
                                                   "provenance.json"}
     assert "1.2346" in (folder / "numbers.csv").read_text()
     saved = json.loads((folder / "provenance.json").read_text())
-    assert saved["parameters"] == {"smoke": True, "seed": 3} == provenance["parameters"]
+    assert saved["parameters"] == {"profile": "smoke", "seeds": [3]} == provenance["parameters"]
     for key in ("git_commit", "torch", "numpy", "python", "device", "torch_threads",
                 "started_utc", "ended_utc", "wall_seconds"):
         assert key in saved
@@ -31,7 +32,7 @@ def test_run_record_writes_tables_figures_provenance(tmp_path, monkeypatch):
 
 def test_the_front_page_lists_every_claim_with_its_verdicts(tmp_path, monkeypatch):
     monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
-    record = results.RunRecord("98_claims", {"smoke": False})
+    record = results.RunRecord("98_claims", {"profile": "default"})
     records = [claims.Claim("Paper A (2020)", "4", "X beats Y", "X - Y = +0.1", "paired t",
                             verdict, "98_claims/claims.csv", condition)
                for verdict, condition in (("holds", "protocol 1"), ("inconclusive", "protocol 2"))]
@@ -47,7 +48,13 @@ def test_the_front_page_lists_every_claim_with_its_verdicts(tmp_path, monkeypatc
     assert "[claims.csv](98_claims/claims.csv)" in row
 
 
-def test_smoke_runs_never_write_into_committed_results(monkeypatch):
+def test_only_the_default_profile_writes_into_committed_results(monkeypatch):
     monkeypatch.delenv(results.RESULTS_DIR_VARIABLE, raising=False)
-    assert results.results_root(smoke=True).name == "smoke-results"
-    assert results.results_root(smoke=False).name == "results"
+    assert results.results_root("default") == results.REPOSITORY_ROOT / "results"
+    for profile in ("smoke", "paper"):
+        assert results.results_root(profile).parent == results.REPOSITORY_ROOT / "build"
+
+
+def test_an_unknown_profile_is_named_with_the_allowed_ones():
+    with pytest.raises(ValueError, match=r"profile='big' is unknown; allowed: smoke, default, paper"):
+        results.RunRecord("97_bad", {"profile": "big"})

@@ -32,7 +32,7 @@ def paper_table_3() -> pd.DataFrame:
 
 
 def long_frame(results: list[NguyenResult]) -> pd.DataFrame:
-    """One row per (protocol, model, learning rate, repeat): BM (NaN if diverged) and status."""
+    """One row per (protocol, model, learning rate, seed): BM (NaN if diverged) and status."""
     rows = []
     for result in results:
         config = result.config
@@ -40,7 +40,7 @@ def long_frame(results: list[NguyenResult]) -> pd.DataFrame:
             for index, rate in enumerate(config.learning_rates):
                 step = int(result.diverged_at_step[repeat, index])
                 rows.append(dict(protocol=config.protocol, model=result.variant, learning_rate=rate,
-                                 repeat=repeat, bm=float(result.balance_metric[repeat, index]),
+                                 seed=config.seeds[repeat], bm=float(result.balance_metric[repeat, index]),
                                  diverged_at_step=step if step >= 0 else None))
     return pd.DataFrame(rows)
 
@@ -86,7 +86,7 @@ def table_3_per_repeat(frame: pd.DataFrame) -> pd.DataFrame:
             return pd.Series({s: math.nan for s in STATISTICS})
         return pd.Series({"Mean": values.mean(), "Maximum": values.max(),
                           "Minimum": values.min(), "SD": values.std(ddof=1)})
-    return frame.groupby(["protocol", "model", "repeat"])["bm"].apply(statistics).unstack()
+    return frame.groupby(["protocol", "model", "seed"])["bm"].apply(statistics).unstack()
 
 
 def table_3(per_repeat: pd.DataFrame) -> pd.DataFrame:
@@ -138,6 +138,18 @@ def where_readings_part(tables: pd.DataFrame, first: str = "reference",
     (learning rate x model) of ``first - second``, NaN where they agree within the band."""
     difference = tables.loc[first, "mean"] - tables.loc[second, "mean"]
     return difference.where(difference.abs() > AGREEMENT_BAND)
+
+
+def figure_6_panels(summary_3: pd.DataFrame, protocols) -> tuple[dict, dict]:
+    """Fig. 6 as bar panels, one per Table 3 statistic: (panels, errors), each a model x (paper,
+    protocols...) frame; the errors are our SD over repeats (the paper prints none: 0)."""
+    panels, errors = {}, {}
+    for statistic in STATISTICS:
+        panels[statistic] = pd.DataFrame({"paper": paper_table_3().loc[statistic]} | {
+            p: summary_3.loc[p, ("mean", statistic)] for p in protocols}).loc[MODELS]
+        errors[statistic] = pd.DataFrame({"paper": 0.0} | {
+            p: summary_3.loc[p, ("sd_over_repeats", statistic)] for p in protocols}).loc[MODELS]
+    return panels, errors
 
 
 def sample_rows(results: list[NguyenResult], rates: list[float]) -> dict[str, torch.Tensor]:

@@ -88,8 +88,7 @@ class NguyenConfig:
 
     protocol: str = "reference"
     learning_rates: tuple[float, ...] = PAPER_LEARNING_RATES
-    repeats: int = 5                 # independent runs (seeds) of every learning rate
-    seed: int = 0
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)   # one independent run of every learning rate per seed
     latent_size: int = 10
     hidden_size: int = 100
     passes: int = 1                  # passes over the images (the paper: one)
@@ -104,13 +103,20 @@ class NguyenConfig:
         if not self.learning_rates or min(self.learning_rates) <= 0:
             raise ValueError(f"learning_rates={self.learning_rates!r}: must be a non-empty tuple "
                              "of positive numbers")
-        for name in ("repeats", "passes", "generations_per_image", "latent_size", "hidden_size"):
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
+            raise ValueError(f"seeds={self.seeds!r}: must be a non-empty tuple of distinct integers >= 0")
+        for name in ("passes", "generations_per_image", "latent_size", "hidden_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)!r}: must be >= 1")
         if self.run_chunk < 0:
             raise ValueError(f"run_chunk={self.run_chunk!r}: must be >= 0 (0 = all runs at once)")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype={self.dtype!r}: allowed: float32, float64")
+
+    @property
+    def repeats(self) -> int:
+        """Independent runs of every learning rate (repeat k is seeded ``seeds[k]``)."""
+        return len(self.seeds)
 
 
 @dataclass
@@ -126,10 +132,11 @@ class NguyenResult:
     samples: torch.Tensor
 
 
-def stream_seed(seed: int, repeat: int, purpose: str) -> int:
-    """The seed of one random stream: repeat ``repeat`` of the run seeded ``seed``, for the latent
-    noise ("noise") or one network's initial weights (a name in ``NETWORKS``)."""
-    key = [seed, repeat, (("noise",) + NETWORKS).index(purpose)]
+def stream_seed(seed: int, purpose: str) -> int:
+    """The seed of one random stream of the run seeded ``seed``: the latent noise ("noise") or one
+    network's initial weights (a name in ``NETWORKS``). The key's leading 0 keeps the streams of
+    the runs committed before seeds were named one by one (base seed 0, repeat ``seed``)."""
+    key = [0, seed, (("noise",) + NETWORKS).index(purpose)]
     return int(np.random.SeedSequence(key).generate_state(1, np.uint64)[0])
 
 
@@ -144,7 +151,7 @@ class Networks:
         self.dtype = getattr(torch, config.dtype)
         self.repeats = sorted({repeat for repeat, _ in runs})
         self.run_repeat = torch.tensor([self.repeats.index(repeat) for repeat, _ in runs])
-        self.noise_generators = [torch.Generator().manual_seed(stream_seed(config.seed, r, "noise"))
+        self.noise_generators = [torch.Generator().manual_seed(stream_seed(config.seeds[r], "noise"))
                                  for r in self.repeats]
         rates = torch.tensor([config.learning_rates[i] for _, i in runs], dtype=self.dtype)
         self.learning_rate = rates.repeat_interleave(channels)                 # (B,)
@@ -169,7 +176,7 @@ class Networks:
                               multiplicity=multiplicity)
         per_repeat = [ChannelMLP(self.channels, inputs, config.hidden_size, outputs, init="uniform",
                                  dtype=self.dtype, generator=torch.Generator().manual_seed(
-                                     stream_seed(config.seed, repeat, name))).parameters()
+                                     stream_seed(config.seeds[repeat], name))).parameters()
                       for repeat in self.repeats]
         parameters = [torch.stack(tensors)[self.run_repeat].flatten(0, 1).contiguous()
                       for tensors in zip(*per_repeat)]

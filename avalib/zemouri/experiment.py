@@ -30,7 +30,7 @@ def step1_row(model: ZemouriModel, test_count: int | None) -> dict:
     test = test_images(model.config.dataset, test_count)
     mean, log_variance = in_batches(model.encoder, test.images)
     logits, = in_batches(model.classifier, mean)
-    return {"dataset": model.config.dataset, "Kz": model.config.latent_size,
+    return {"dataset": model.config.dataset, "Kz": model.config.latent_size, "seed": model.config.seed,
             "kl_reduction": model.config.kl_reduction,
             "classes": int(load_dataset(model.config.dataset, "train").labels.max()) + 1,
             "classifier_test_accuracy": float((logits.argmax(1) == test.labels).float().mean()),
@@ -78,13 +78,14 @@ def reconstruction_metrics(model: ZemouriModel, images: torch.Tensor, labels: to
             "frechet_distance": frechet_distance(decoded_features, real_features)}
 
 
-def sweep(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, test_count: int,
+def sweep(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, seeds, test_count: int,
           example_count: int, judge_config: DomainClassifierConfig):
-    """Train and score every (dataset, K_z, gamma, beta). Returns (metrics frame, examples):
-    ``examples[(dataset, Kz)]`` maps "input" and "gamma=.. beta=.." to ``example_count`` images."""
+    """Train and score every (dataset, K_z, gamma, beta, seed) on the same test images (drawn with
+    seed 0, so that seeds are paired). Returns (metrics frame, examples): ``examples[(dataset,
+    Kz)]`` maps "input" and "g=.. b=.." to ``example_count`` images of the first seed's models."""
     rows, examples = [], {}
     for dataset in datasets:
-        test = test_images(dataset, test_count, base.seed)
+        test = test_images(dataset, test_count)
         classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
         real_judgement = judge(classifier, test.images)
         mean_image_mse = float((test.images - test.images.mean(0)).pow(2).mean())
@@ -92,21 +93,24 @@ def sweep(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, test_count
             shown = {"input": test.images[:example_count]}
             for gamma in gammas:
                 for beta in betas:
-                    config = dataclasses.replace(base, dataset=dataset, latent_size=latent_size,
-                                                 beta=beta, gamma=gamma)
-                    model = train(config)
-                    rows.append({"dataset": dataset, "Kz": latent_size, "gamma": gamma, "beta": beta,
-                                 "seed": config.seed,
-                                 **reconstruction_metrics(model, test.images, test.labels,
-                                                          classifier, real_judgement),
-                                 "mean_image_mse": mean_image_mse})
-                    shown[f"g={gamma} b={beta}"] = reconstruct(model, test.images[:example_count])
+                    for seed in seeds:
+                        config = dataclasses.replace(base, dataset=dataset, latent_size=latent_size,
+                                                     beta=beta, gamma=gamma, seed=seed)
+                        model = train(config)
+                        rows.append({"dataset": dataset, "Kz": latent_size, "gamma": gamma,
+                                     "beta": beta, "seed": seed,
+                                     **reconstruction_metrics(model, test.images, test.labels,
+                                                              classifier, real_judgement),
+                                     "mean_image_mse": mean_image_mse})
+                        if seed == seeds[0]:
+                            shown[f"g={gamma} b={beta}"] = reconstruct(model, test.images[:example_count])
             examples[(dataset, latent_size)] = shown
     frame = pd.DataFrame(rows)
     frame.attrs["test_count"] = test_count
     return frame, examples
 
 
-def step1_models(base: ZemouriConfig, datasets, latent_sizes) -> dict:
-    return {(d, k): encoder_classifier(dataclasses.replace(base, dataset=d, latent_size=k))
-            for d in datasets for k in latent_sizes}
+def step1_models(base: ZemouriConfig, datasets, latent_sizes, seeds=(0,)) -> dict:
+    """Step 1 (the encoder-classifier) for every (dataset, K_z, seed), keyed so."""
+    return {(d, k, s): encoder_classifier(dataclasses.replace(base, dataset=d, latent_size=k, seed=s))
+            for d in datasets for k in latent_sizes for s in seeds}
