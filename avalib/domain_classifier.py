@@ -76,7 +76,8 @@ def _train(config: DomainClassifierConfig) -> dict:
 def domain_classifier(config: DomainClassifierConfig) -> tuple[DomainClassifier, float]:
     """(the trained classifier in eval mode, its accuracy on the full test split), from the cache
     when this config was trained before."""
-    state = cached("domain-classifier", dataclasses.asdict(config), lambda: _train(config))
+    state = cached("domain-classifier", dataclasses.asdict(config), lambda: _train(config),
+                   ("avalib.domain_classifier", "avalib.training", "avalib.data"))
     model = _build(config.dataset)
     model.load_state_dict(state["model"])
     return model.eval().requires_grad_(False), state["test_accuracy"]

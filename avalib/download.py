@@ -160,14 +160,36 @@ def fetch(dataset: str) -> list[Path]:
     return [fetch_file(entry) for entry in entries_for(dataset)]
 
 
+# Datasets a notebook skips, saying so, when their file cannot be had (CIFAR-10 is not in the
+# offline mirror); every other dataset of the manifest is needed by some notebook.
+OPTIONAL_DATASETS = ("cifar10",)
+
+
 def main(argv: list[str]) -> int:
+    """Fetch and verify ``argv`` (default: every dataset of the manifest). Exit status 0 when
+    every needed dataset is here (an optional one may be skipped), 1 when one is missing or
+    fails its checksum, 2 for an unknown name; one message per problem, no traceback."""
     names = argv or manifest_datasets()
+    unknown = sorted(set(names) - set(manifest_datasets()))
+    if unknown:
+        print(f"avalib.download: unknown dataset(s) {', '.join(unknown)}; "
+              f"allowed: {', '.join(manifest_datasets())}", file=sys.stderr)
+        return 2
+    missing = []
     for name in names:
         try:
             paths = fetch(name)
             print(f"{name}: {len(paths)} file(s) verified in {raw_dir()}")
-        except DataUnavailableError as error:
-            print(f"{name}: not available, skipped. {error}", file=sys.stderr)
+        except DataError as error:
+            optional = name in OPTIONAL_DATASETS
+            print(f"{name}: {'not available, skipped' if optional else 'MISSING'}. {error}",
+                  file=sys.stderr)
+            if not optional:
+                missing.append(name)
+    if missing:
+        print(f"avalib.download: {len(missing)} dataset(s) the notebooks need could not be had: "
+              f"{', '.join(missing)} (see above)", file=sys.stderr)
+        return 1
     return 0
 
 

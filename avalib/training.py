@@ -83,6 +83,14 @@ def _progress_stream():
     return None if "ipykernel" in sys.modules else sys.stderr
 
 
+def log(message: str) -> None:
+    """One line of terminal progress (a cache hit, a finished unit of work), where the bars go."""
+    stream = _progress_stream()
+    if stream is not None and not os.environ.get("AVALIB_QUIET"):
+        tqdm.write(message, file=stream)
+        stream.flush()
+
+
 def progress(total: int, description: str, enabled: bool = True) -> tqdm:
     """A text progress bar on the terminal (never in a notebook's outputs; off when
     ``AVALIB_QUIET`` is set, e.g. in tests)."""

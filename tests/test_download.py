@@ -87,3 +87,31 @@ def test_atomic_path_leaves_old_file_on_failure(tmp_path):
             raise RuntimeError("crash while writing")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_atomic_files_get_the_umask_mode_not_mkstemps_0600(tmp_path):
+    import os
+    previous = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "table.csv") as temporary:
+            temporary.write_text("x")
+        os.umask(0o027)
+        with atomic_path(tmp_path / "other.csv") as temporary:
+            temporary.write_text("x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "table.csv").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "other.csv").stat().st_mode & 0o777 == 0o640
+
+
+def test_download_exits_non_zero_when_a_needed_dataset_is_missing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(download.MIRROR_VARIABLE, str(tmp_path / "nonexistent"))
+    monkeypatch.setenv(download.RAW_DIR_VARIABLE, str(tmp_path / "raw"))
+    monkeypatch.setattr(urllib.request, "urlopen",
+                        lambda *a, **k: (_ for _ in ()).throw(urllib.error.URLError("offline")))
+    assert download.main(["orbit"]) == 1
+    assert "orbit: MISSING" in capsys.readouterr().err
+    assert download.main(["cifar10"]) == 0                       # optional: a reported skip
+    assert "not available, skipped" in capsys.readouterr().err
+    assert download.main(["imagenet"]) == 2
+    assert "unknown dataset(s) imagenet; allowed: orbit" in capsys.readouterr().err

@@ -24,6 +24,10 @@ from avalib.data import ImageSet, load_dataset
 from avalib.training import batches, check_finite, in_batches, update
 from avalib.zemouri.model import ZemouriModel
 
+# The modules whose code trains a cached step-1 model or warm-up (part of the cache key).
+TRAINING_CODE = ("avalib.zemouri.networks", "avalib.zemouri.model", "avalib.zemouri.trainer",
+                 "avalib.training", "avalib.latent", "avalib.data")
+
 
 def _decides(*stages: str, default):
     """A config field whose value decides the models of ``stages`` ("step1": the step-1 encoder
@@ -131,7 +135,8 @@ def _train_step1(config: ZemouriConfig) -> dict:
 def encoder_classifier(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
     """The model with its trained (cached) encoder and classifier, frozen and in eval mode."""
     model = build(config)
-    state = cached("zemouri-step1", config.step1_fields(), lambda: _train_step1(config), use_cache)
+    state = cached("zemouri-step1", config.step1_fields(), lambda: _train_step1(config),
+                   TRAINING_CODE, use_cache)
     model.encoder.load_state_dict(state["encoder"])
     model.classifier.load_state_dict(state["classifier"])
     for network in (model.encoder, model.classifier):
@@ -207,7 +212,7 @@ def train(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
                                   config.seed + 1, f"step 2 warm-up {name}")
         return {**_networks_state(model, pair), "history": history}
 
-    state = cached("zemouri-warmup", config.warmup_fields(), warm_up, use_cache)
+    state = cached("zemouri-warmup", config.warmup_fields(), warm_up, TRAINING_CODE, use_cache)
     model.decoder.load_state_dict(state["decoder"])
     model.discriminator.load_state_dict(state["discriminator"])
     pair[0].load_state_dict(state["decoder_optimiser"])
