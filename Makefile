@@ -3,6 +3,7 @@
 #   make test        environment, data, pytest over avalib and nbval over smoke-parameter notebooks
 # One word selects the scale of a run: make reproduce PROFILE=smoke|default (notebooks/profiles/);
 # only the default profile writes into results/, the others into build/results-<profile>/.
+# A run that fails leaves the published results as they were (avalib/runs.py).
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DELETE_ON_ERROR:
@@ -28,7 +29,6 @@ PROFILE ?= default
 ifeq ($(filter $(PROFILE),smoke default paper),)
   $(error PROFILE=$(PROFILE) is unknown; allowed: smoke, default, paper)
 endif
-RESULTS_ROOT := $(if $(filter default,$(PROFILE)),results,build/results-$(PROFILE))
 
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 STEMS := $(basename $(notdir $(NOTEBOOKS)))
@@ -53,17 +53,11 @@ data: $(STAMP)
 reproduce: $(addprefix notebook-,$(STEMS))
 	$(if $(filter default,$(PROFILE)),$(PY) -m avalib.results index)
 
-# A profile other than default is a parameter file per notebook (notebooks/profiles/<profile>/).
-# The executed notebook is written to a hidden partial file and renamed only on success.
+# One notebook, safely (avalib/runs.py): parameters checked before a kernel starts, then run in
+# build/staging/ and published whole only on success. PARAMS='-p seeds "[0, 1]"' sets parameters.
+PARAMS ?=
 $(addprefix notebook-,$(STEMS)): notebook-%: data
-	@profile_file=notebooks/profiles/$(PROFILE)/$*.yaml; \
-	if [ $(PROFILE) != default ] && [ ! -f $$profile_file ]; then \
-	  echo "PROFILE=$(PROFILE): $$profile_file does not exist (no $(PROFILE) scale for $* yet)" >&2; exit 2; fi
-	mkdir -p $(RESULTS_ROOT)/$*
-	$(PY) -m papermill --cwd . -p profile $(PROFILE) \
-	  $(if $(filter default,$(PROFILE)),,-f notebooks/profiles/$(PROFILE)/$*.yaml) \
-	  notebooks/$*.ipynb $(RESULTS_ROOT)/$*/.$*.partial.ipynb
-	mv $(RESULTS_ROOT)/$*/.$*.partial.ipynb $(RESULTS_ROOT)/$*/$*.ipynb
+	$(PY) -m avalib.runs $* --profile $(PROFILE) $(PARAMS)
 
 # Notebook 03 reuses the step-1 models and warm-ups that 02 caches in build/cache/.
 notebook-03_beta_gamma_ablation: notebook-02_latent_space
@@ -78,12 +72,9 @@ test: data
 
 # Regenerate tests/expected/ after changing a notebook (tests/test_notebooks.py says when).
 expected: data
-	rm -rf $(SMOKE) && mkdir -p $(SMOKE)/executed
-	for stem in $(STEMS); do \
-	  $(SMOKE_ENV) $(PY) -m papermill --cwd . -f notebooks/profiles/smoke/$$stem.yaml \
-	    notebooks/$$stem.ipynb $(SMOKE)/executed/$$stem.ipynb --log-level WARNING; \
-	done
-	$(PY) tests/expected/refresh.py $(SMOKE)/executed/*.ipynb
+	rm -rf $(SMOKE) && mkdir -p $(SMOKE)
+	for stem in $(STEMS); do $(SMOKE_ENV) $(PY) -m avalib.runs $$stem --profile smoke; done
+	$(PY) tests/expected/refresh.py $(SMOKE)/results/*/*.ipynb
 
 benchmark: data
 	for script in benchmarks/*.py; do $(PY) $$script; done

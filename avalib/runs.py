@@ -1,0 +1,132 @@
+"""Run one notebook safely: parameters checked first, results published whole or not at all.
+
+    python -m avalib.runs 03_beta_gamma_ablation --profile default -p seeds "[0, 1, 2]"
+
+The parameters are the notebook's ``parameters`` cell, then its profile file
+(``notebooks/profiles/<profile>/<stem>.yaml``; none for ``default``), then each ``-p NAME VALUE``
+(VALUE read as YAML: ``3``, ``[0, 1]``, ``mnist``). An unknown name or a bad value stops the run
+before a kernel starts (``avalib.settings``). The notebook then runs with its results folder in
+``build/staging/``; only when every cell succeeded does the folder, executed notebook included,
+replace ``results/<stem>/`` (or ``build/results-<profile>/<stem>/``) as a whole. A failed run
+leaves the published folder exactly as it was and says where the partial run is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from avalib.download import REPOSITORY_ROOT
+from avalib.results import RESULTS_DIR_VARIABLE, check_profile, results_root
+from avalib.settings import SETTINGS
+
+NOTEBOOKS = REPOSITORY_ROOT / "notebooks"
+
+
+def declared(stem: str) -> dict[str, Any]:
+    """The parameters cell of ``notebooks/<stem>.ipynb``: name -> default value."""
+    import papermill
+
+    path = NOTEBOOKS / f"{stem}.ipynb"
+    if stem not in SETTINGS or not path.exists():
+        raise ValueError(f"notebook {stem!r} is unknown; allowed: {', '.join(SETTINGS)}")
+    return {name: ast.literal_eval(spec["default"])
+            for name, spec in papermill.inspect_notebook(str(path)).items()}
+
+
+def profile_file(stem: str, profile: str) -> Path:
+    return NOTEBOOKS / "profiles" / profile / f"{stem}.yaml"
+
+
+def resolve(stem: str, profile: str = "default", overrides: dict[str, Any] | None = None) -> dict:
+    """Every parameter of the run (defaults < profile file < overrides), checked."""
+    check_profile(profile)
+    values = declared(stem)
+    layers = []
+    if profile != "default":
+        path = profile_file(stem, profile)
+        if not path.exists():
+            raise ValueError(f"profile={profile!r}: {path.relative_to(REPOSITORY_ROOT)} does not "
+                             f"exist (no {profile} scale for {stem} yet)")
+        layers.append((str(path.relative_to(REPOSITORY_ROOT)), yaml.safe_load(path.read_text()) or {}))
+    layers.append(("-p", dict(overrides or {})))
+    for origin, layer in layers:
+        unknown = sorted(set(layer) - set(values))
+        if unknown:
+            raise ValueError(f"{origin}: unknown parameter(s) {', '.join(unknown)} for {stem}; "
+                             f"its parameters: {', '.join(values)}")
+        values.update(layer)
+    values["profile"] = profile
+    SETTINGS[stem](**values)
+    return values
+
+
+def publish(staging: Path, final: Path) -> None:
+    """Replace ``final`` by ``staging`` as a whole (the old folder is removed only after)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = final.with_name(f".{final.name}.replaced")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.replace(final, old)
+    shutil.move(str(staging), str(final))
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def run(stem: str, profile: str = "default", overrides: dict[str, Any] | None = None) -> Path:
+    """Execute the notebook into a staging folder and publish it; return the published folder."""
+    import papermill
+
+    parameters = resolve(stem, profile, overrides)
+    final_root = results_root(profile)
+    staging_root = REPOSITORY_ROOT / "build" / "staging" / profile
+    staging = staging_root / stem
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    previous = os.environ.get(RESULTS_DIR_VARIABLE)
+    os.environ[RESULTS_DIR_VARIABLE] = str(staging_root)
+    try:
+        papermill.execute_notebook(str(NOTEBOOKS / f"{stem}.ipynb"), str(staging / f"{stem}.ipynb"),
+                                   parameters=parameters, cwd=str(REPOSITORY_ROOT),
+                                   progress_bar=False)
+    finally:
+        if previous is None:
+            os.environ.pop(RESULTS_DIR_VARIABLE)
+        else:
+            os.environ[RESULTS_DIR_VARIABLE] = previous
+    publish(staging, final_root / stem)
+    return final_root / stem
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m avalib.runs", description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebook", help=f"one of: {', '.join(SETTINGS)}")
+    parser.add_argument("--profile", default=os.environ.get("PROFILE", "default"))
+    parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="set one parameter (VALUE as YAML)")
+    arguments = parser.parse_args(argv)
+    overrides = {name: yaml.safe_load(value) for name, value in arguments.p}
+    try:
+        folder = run(arguments.notebook, arguments.profile, overrides)
+    except ValueError as error:                       # bad input: the message says it all
+        print(f"avalib.runs: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:                        # the notebook failed: nothing published
+        first_line = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        print(f"avalib.runs: {arguments.notebook} failed ({first_line}); the published results "
+              f"were left as they were; the partial run is in build/staging/{arguments.profile}/"
+              f"{arguments.notebook}/", file=sys.stderr)
+        return 1
+    print(f"avalib.runs: {arguments.notebook} published to {folder.relative_to(REPOSITORY_ROOT)}"
+          if folder.is_relative_to(REPOSITORY_ROOT) else f"avalib.runs: published to {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,59 @@
+"""Safe runs: parameters are checked before a kernel starts; a failed run publishes nothing."""
+
+import pytest
+
+from avalib import results, runs, settings
+
+
+def test_every_notebook_default_and_smoke_parameters_pass_their_checks():
+    for stem in settings.SETTINGS:
+        for profile in ("default", "smoke"):
+            assert runs.resolve(stem, profile)["profile"] == profile
+
+
+@pytest.mark.parametrize("stem, overrides, message", [
+    ("01_nguyen_bm_tables", {"sample_learning_rates": [0.123]}, r"\[0.123\] not among the learning rates"),
+    ("02_latent_space", {"step1_epochs": -3}, r"parameter step1_epochs=-3: must be an integer >= 1"),
+    ("02_latent_space", {"datasets": "mnist"}, r"parameter datasets='mnist': must be a non-empty list"),
+    ("03_beta_gamma_ablation", {"betas": [0.0, -0.1]}, r"parameter betas=\[0.0, -0.1\]: must be .* >= 0"),
+    ("04_vae_vs_gan", {"models": ["vae", "vqvae"]}, r"models=.*: .*from: vae, gan, zemouri"),
+    ("04_vae_vs_gan", {"epoch": 3}, r"unknown parameter\(s\) epoch for 04_vae_vs_gan; its parameters: profile"),
+])
+def test_a_bad_parameter_is_named_with_its_value_and_what_is_allowed(stem, overrides, message):
+    with pytest.raises(ValueError, match=message):
+        runs.resolve(stem, "default", overrides)
+
+
+def test_a_missing_profile_file_is_an_error():
+    with pytest.raises(ValueError, match="profile='paper'.*does not exist"):
+        runs.resolve("00_datasets", "paper")
+
+
+def test_the_command_line_reports_bad_input_without_a_traceback(capsys):
+    assert runs.main(["02_latent_space", "-p", "step1_epochs", "-3"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("avalib.runs: parameter step1_epochs=-3") and "Traceback" not in error
+
+
+def test_a_failed_run_leaves_the_published_folder_as_it_was(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path / "published"))
+    monkeypatch.setenv("AVALIB_DATA_MIRROR", str(tmp_path / "nonexistent"))
+    monkeypatch.setenv("AVALIB_DATA_DIR", str(tmp_path / "raw"))
+    folder = tmp_path / "published" / "00_datasets"
+    folder.mkdir(parents=True)
+    (folder / "splits.md").write_text("committed")
+    assert runs.main(["00_datasets", "--profile", "smoke"]) == 1
+    assert "left as they were" in capsys.readouterr().err
+    assert [p.name for p in folder.iterdir()] == ["splits.md"]
+    assert (folder / "splits.md").read_text() == "committed"
+
+
+def test_publish_replaces_the_folder_as_a_whole(tmp_path):
+    final, staging = tmp_path / "results" / "00", tmp_path / "staging" / "00"
+    final.mkdir(parents=True)
+    (final / "old.csv").write_text("old")
+    staging.mkdir(parents=True)
+    (staging / "new.csv").write_text("new")
+    runs.publish(staging, final)
+    assert [p.name for p in final.iterdir()] == ["new.csv"] and not staging.exists()
+    assert sorted(p.name for p in final.parent.iterdir()) == ["00"]
