@@ -119,6 +119,19 @@ def compare(left, right, relation: str, margin: float = 0.0, paired: bool = True
                 _one_sided(mean, error, df, point, above=not larger))
 
 
+def compare_beyond(left, right, relation: str, band: float, paired: bool = True) -> Test:
+    """A claim about a noisy measure (e.g. a timing): "holds" only when the difference is shown
+    beyond ``band`` in the claimed direction, "does not hold" only when shown beyond ``band`` in
+    the opposite one; a difference inside the band stays inconclusive, so noise of less than the
+    band cannot flip the verdict between the two."""
+    if relation not in (">", "<"):
+        raise ValueError(f"relation={relation!r}: allowed: >, <")
+    claimed = compare(left, right, relation, band, paired)
+    opposite = compare(left, right, "<" if relation == ">" else ">", band, paired)
+    return Test(claimed.difference, claimed.standard_error, claimed.seeds, claimed.p_holds,
+                opposite.p_holds)
+
+
 def against_all(tests: list[Test], relation: str) -> tuple[Test, int]:
     """Combine a claim's tests against several rivals (intersection-union for "holds",
     Bonferroni for "does not hold"); the difference shown is the one against the closest rival

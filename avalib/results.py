@@ -76,6 +76,17 @@ def _git_commit() -> str:
         return "unknown (not a git checkout)"
 
 
+def _cpu_model() -> str:
+    """The CPU's model name: float results of one code can differ between machines."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def _jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _jsonable(dataclasses.asdict(value))
@@ -148,6 +159,8 @@ class RunRecord:
             "pandas": pd.__version__,
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
+            "cpu_model": _cpu_model(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "cpu_count": os.cpu_count(),
             "device": "cuda:" + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
             "torch_threads": torch.get_num_threads(),

@@ -67,6 +67,15 @@ def integers(minimum: int = 0) -> Rule:
     return rule
 
 
+def _scheduler_problem(value) -> str | None:
+    from avalib.fanout import check_scheduler
+    try:
+        check_scheduler(value if isinstance(value, str) else repr(value))
+    except ValueError as error:
+        return str(error).split("; ", 1)[1]
+    return None
+
+
 def rule(check: Rule):
     return field(metadata={"rule": check})
 
@@ -95,6 +104,7 @@ class NotebookSettings:
 PROFILE = rule(one_of(PROFILES))
 THREADS = rule(count(1))
 SEEDS = rule(integers(0))
+SCHEDULER = rule(lambda v: None if v is None else _scheduler_problem(v))
 ZEMOURI_DATASETS = ("mnist", "fashion_mnist", "omniglot_characters", "caltech101_silhouettes")
 
 
@@ -158,6 +168,7 @@ class AblationSettings(NotebookSettings):
     judge_epochs: int = rule(count(1))
     cifar10_steps: int = rule(count(1))
     threads: int = THREADS
+    scheduler: str | None = SCHEDULER
 
 
 @dataclass(frozen=True)
@@ -174,6 +185,7 @@ class ComparisonSettings(NotebookSettings):
     judge_train_size: int = rule(count(1))
     judge_epochs: int = rule(count(1))
     threads: int = THREADS
+    scheduler: str | None = SCHEDULER
 
 
 SETTINGS: dict[str, type[NotebookSettings]] = {

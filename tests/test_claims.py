@@ -87,3 +87,13 @@ def test_bad_relation_and_margin_are_rejected():
         verdicts.compare(LEFT, LEFT, "==")
     with pytest.raises(ValueError, match="margin=-1"):
         verdicts.compare(LEFT, LEFT, ">", margin=-1)
+
+
+def test_a_noisy_measure_needs_a_difference_beyond_its_band_either_way():
+    from avalib import claims as rule
+    slower = rule.compare_beyond([2.0, 2.1, 2.05], [1.0, 1.02, 1.01], ">", band=0.5)
+    assert rule.decide([slower])[0] == [rule.HOLDS]
+    noise = rule.compare_beyond([1.2, 1.25, 1.22], [1.0, 1.02, 1.01], ">", band=0.5)
+    assert rule.decide([noise])[0] == [rule.INCONCLUSIVE]        # 1.2x: inside the band
+    faster = rule.compare_beyond([0.3, 0.31, 0.32], [1.0, 1.02, 1.01], ">", band=0.5)
+    assert rule.decide([faster])[0] == [rule.FAILS]

@@ -35,14 +35,25 @@ def test_unknown_model_is_refused():
 
 def test_comparison_and_aspects_run_end_to_end():
     judge = DomainClassifierConfig("toy", train_size=None, epochs=1)
-    runs, samples, trained = vae_gan_report.run_comparison(["vae", "gan"], ["toy"], [0, 1], TOY,
-                                                           judge, sample_count=32)
-    assert len(runs) == 4 and set(samples) == {("toy", "VAE"), ("toy", "GAN")}
+    runs, samples, lines = vae_gan_report.run_comparison(["vae", "gan"], ["toy"], [0, 1], TOY,
+                                                         judge, sample_count=32)
+    assert len(runs) == 4 and set(samples) == set(lines) == {("toy", "VAE"), ("toy", "GAN")}
+    assert lines[("toy", "VAE")].shape[0] == 3 * 12
     numbers = runs.drop(columns=["dataset", "model", "seed", "reconstruction_mse"])
     assert numbers.notna().all().all()
     assert runs[runs.model == "GAN"].reconstruction_mse.isna().all()
     table = claims.judge(claims.aspects(runs), claims.inception_table(runs))
     assert len(table) == len(claims.ASPECT_TESTS) and table.condition.eq("toy").all()
+
+
+def test_a_finished_run_is_a_cached_unit(monkeypatch):
+    judge = DomainClassifierConfig("toy", train_size=None, epochs=1)
+    first, samples, _ = vae_gan_report.run_comparison(["vae"], ["toy"], [0], TOY, judge, 32)
+    monkeypatch.setattr(vae_gan_report, "train_model",
+                        lambda config: (_ for _ in ()).throw(AssertionError("retrained")))
+    again, again_samples, _ = vae_gan_report.run_comparison(["vae"], ["toy"], [0], TOY, judge, 32)
+    pd.testing.assert_frame_equal(first, again)
+    assert torch.equal(samples[("toy", "VAE")], again_samples[("toy", "VAE")])
 
 
 def test_aspect_verdicts_need_differences_beyond_the_seed_spread():

@@ -179,3 +179,16 @@ def test_models_share_their_repeats_seed_streams():
     first = vae.decoder.hidden_weight.view(2, 2, 3, *vae.decoder.hidden_weight.shape[1:])
     assert torch.equal(first[:, 0], first[:, 1])            # both learning rates of a repeat
     assert not torch.equal(first[0], first[1])              # two repeats differ
+
+
+def test_a_cached_model_protocol_unit_equals_training_it_again(monkeypatch):
+    config = dataclasses.replace(TINY, protocol="paper")
+    fresh = nguyen.train("AVA5", tiny_images(), config, show_progress=False)
+    stored = nguyen.train("AVA5", tiny_images(), config, show_progress=False, use_cache=True)
+    monkeypatch.setattr(nguyen_trainer, "_train_all", lambda *a: (_ for _ in ()).throw(AssertionError("retrained")))
+    resumed = nguyen.train("AVA5", tiny_images(), config, show_progress=False, use_cache=True)
+    for result in (stored, resumed):
+        assert torch.equal(result.balance_metric.nan_to_num(-1), fresh.balance_metric.nan_to_num(-1))
+        assert torch.equal(result.samples.nan_to_num(-1), fresh.samples.nan_to_num(-1))
+    with pytest.raises(AssertionError, match="retrained"):        # other images: another key
+        nguyen.train("AVA5", tiny_images(seed=1), config, show_progress=False, use_cache=True)

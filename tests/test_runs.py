@@ -57,3 +57,9 @@ def test_publish_replaces_the_folder_as_a_whole(tmp_path):
     runs.publish(staging, final)
     assert [p.name for p in final.iterdir()] == ["new.csv"] and not staging.exists()
     assert sorted(p.name for p in final.parent.iterdir()) == ["00"]
+
+
+def test_a_bad_scheduler_is_named():
+    with pytest.raises(ValueError, match=r"parameter scheduler='threads': allowed: serial, local:N"):
+        runs.resolve("03_beta_gamma_ablation", "default", {"scheduler": "threads"})
+    assert runs.resolve("03_beta_gamma_ablation", "default", {"scheduler": "local:2"})["scheduler"] == "local:2"

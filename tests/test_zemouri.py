@@ -95,6 +95,20 @@ def test_training_is_repeatable_and_step1_comes_from_the_cache(monkeypatch):
     assert torch.equal(first, again)
 
 
+def test_a_finished_step2_is_a_cached_unit_equal_to_training_it_afresh(monkeypatch):
+    images = torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(3))
+    config = dataclasses.replace(TOY, beta=0.1, gamma=0.1)
+    fresh = zemouri.reconstruct(zemouri.train(config, use_cache=False), images)
+    stored = zemouri.reconstruct(zemouri.train(config), images)
+
+    def refuse(*args):
+        raise AssertionError("step 2 retrained although it is cached")
+    monkeypatch.setattr(zemouri, "_train_step2", refuse)
+    resumed = zemouri.train(config)
+    assert torch.equal(fresh, stored) and torch.equal(stored, zemouri.reconstruct(resumed, images))
+    assert set(resumed.history) == {"step1", "warmup", "step2"}
+
+
 def test_nan_loss_is_an_error_not_a_result():
     model = zemouri.encoder_classifier(TOY)
     images = zemouri.training_images(TOY).images.clone()

@@ -9,11 +9,19 @@ import time
 import pandas as pd
 import torch
 
+from avalib.cache import cached
 from avalib.data import load_dataset
+from avalib.fanout import compute
 from avalib.comparison.trainer import ComparisonConfig, TrainedGenerator, train_model
 from avalib.domain_classifier import DomainClassifier, DomainClassifierConfig, domain_classifier, judge
 from avalib.metrics import (class_coverage, classifier_inception_score, frechet_distance,
                             laplacian_sharpness)
+
+# The modules whose code decides a cached unit of the comparison (part of its cache key).
+UNIT_CODE = ("avalib.comparison.experiment", "avalib.comparison.trainer", "avalib.comparison.models",
+             "avalib.comparison.networks", "avalib.metrics", "avalib.latent", "avalib.training",
+             "avalib.data", "avalib.zemouri.trainer", "avalib.zemouri.model", "avalib.zemouri.networks")
+
 
 def _straight_lines(latent_size: int, count: int, steps: int, generator) -> torch.Tensor:
     """count x steps latent codes, row-major, on straight lines between pairs of prior draws."""
@@ -68,23 +76,41 @@ def evaluate(model: TrainedGenerator, config: ComparisonConfig, classifier: Doma
     return row, samples
 
 
+def score_run(config: ComparisonConfig, judge_config: DomainClassifierConfig, sample_count: int,
+              shown: int = 40, lines: int = 3, steps: int = 12) -> dict:
+    """One unit of the comparison, cached when it finishes (an interrupted run resumes; the
+    timings are those of the run that trained it): train ``config``, score it, and keep
+    ``shown`` samples and ``lines`` x ``steps`` interpolation images."""
+    def unit() -> dict:
+        classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=config.dataset))
+        model = train_model(config)
+        row, samples = evaluate(model, config, classifier, sample_count)
+        return {"row": row, "samples": samples[:shown],
+                "interpolations": interpolations(model, lines, steps, config.seed)}
+    key = {"config": dataclasses.asdict(config), "judge": dataclasses.asdict(judge_config),
+           "sample_count": sample_count, "shown": shown, "lines": lines, "steps": steps}
+    return cached("comparison-run", key, unit, UNIT_CODE)
+
+
 def run_comparison(models, datasets, seeds, base: ComparisonConfig,
-                   judge_config: DomainClassifierConfig, sample_count: int):
-    """Train and score every (dataset, model, seed). Returns (runs frame, samples of seed 0,
-    trained models of the first seed keyed by (dataset, model name))."""
-    rows, samples, trained = [], {}, {}
-    for dataset in datasets:
-        classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
-        for name in models:
-            for seed in seeds:
-                config = dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
-                model = train_model(config)
-                row, images = evaluate(model, config, classifier, sample_count)
-                rows.append(row)
-                if seed == seeds[0]:
-                    samples[(dataset, model.name)] = images
-                    trained[(dataset, model.name)] = model
-    return pd.DataFrame(rows), samples, trained
+                   judge_config: DomainClassifierConfig, sample_count: int,
+                   scheduler: str | None = None, threads: int = 1):
+    """Train and score every (dataset, model, seed), as units of work on ``scheduler``
+    (``avalib.fanout``). Returns (runs frame, samples and interpolation images of the first
+    seed, each keyed by (dataset, model name))."""
+    for dataset in datasets:                          # the judges, before any worker needs them
+        domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
+    configs = [dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
+               for dataset in datasets for name in models for seed in seeds]
+    units = compute(score_run, [{"config": c, "judge_config": judge_config,
+                                 "sample_count": sample_count} for c in configs],
+                    scheduler, threads, "comparison runs")
+    samples, lines = {}, {}
+    for config, unit in zip(configs, units):
+        if config.seed == seeds[0]:
+            samples[(config.dataset, unit["row"]["model"])] = unit["samples"]
+            lines[(config.dataset, unit["row"]["model"])] = unit["interpolations"]
+    return pd.DataFrame([unit["row"] for unit in units]), samples, lines
 
 
 METRICS = ["classifier_inception_score", "frechet_distance", "class_coverage", "sharpness_ratio",

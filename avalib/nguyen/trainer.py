@@ -29,12 +29,14 @@ network at its true width (see ``ChannelMLP``'s multiplicity).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from avalib.cache import cached
 from avalib.nguyen import rules
 from avalib.nguyen.balance import balance_metric
 from avalib.nguyen.networks import ChannelMLP
@@ -252,13 +254,30 @@ def _train_runs(variant: Variant, flat: torch.Tensor, config: NguyenConfig,
     return metric.masked_fill(diverged_at >= 0, math.nan), diverged_at, samples.float()
 
 
+# The modules whose code decides a cached run (part of its cache key).
+TRAINING_CODE = ("avalib.nguyen.trainer", "avalib.nguyen.steps", "avalib.nguyen.rules",
+                 "avalib.nguyen.networks", "avalib.nguyen.balance")
+
+
 def train(variant_name: str, images: torch.Tensor, config: NguyenConfig,
-          show_progress: bool = True) -> NguyenResult:
+          show_progress: bool = True, use_cache: bool = False) -> NguyenResult:
     """Train ``variant_name`` at every learning rate x repeat of ``config`` on ``images``
     (N, C, H, W) in [0, 1] (training set = test set, as the paper), one per-sample SGD step per
-    image and pass, in file order; return BM per run and whether it diverged."""
+    image and pass, in file order; return BM per run and whether it diverged. ``use_cache``: one
+    model x protocol is a cached unit of work (keyed by the images' bytes too), so an interrupted
+    notebook resumes."""
     if variant_name not in VARIANTS:
         raise ValueError(f"unknown model {variant_name!r}; valid: {', '.join(VARIANTS)}")
+    key = {"variant": variant_name, "config": dataclasses.asdict(config),
+           "images": hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest(),
+           "shape": list(images.shape)}
+    state = cached("nguyen-runs", key, lambda: _train_all(variant_name, images, config, show_progress),
+                   TRAINING_CODE, use_cache)
+    return NguyenResult(variant_name, config, **state)
+
+
+def _train_all(variant_name: str, images: torch.Tensor, config: NguyenConfig,
+               show_progress: bool) -> dict:
     count, channels, height, width = images.shape
     flat = images.reshape(count, channels, height * width)
     runs = [(r, i) for r in range(config.repeats) for i in range(len(config.learning_rates))]
@@ -270,5 +289,5 @@ def train(variant_name: str, images: torch.Tensor, config: NguyenConfig,
             bar.update(len(runs[start:start + size]))
     metric, diverged_at, samples = (torch.cat(part) for part in zip(*parts))
     shape = (config.repeats, len(config.learning_rates))
-    return NguyenResult(variant_name, config, metric.reshape(shape), diverged_at.reshape(shape),
-                        samples.reshape(*shape, 2, channels, height, width))
+    return {"balance_metric": metric.reshape(shape), "diverged_at_step": diverged_at.reshape(shape),
+            "samples": samples.reshape(*shape, 2, channels, height, width)}

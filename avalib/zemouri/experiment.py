@@ -9,11 +9,12 @@ import pandas as pd
 import torch
 
 from avalib.data import load_dataset
+from avalib.fanout import compute
 from avalib.domain_classifier import DomainClassifier, DomainClassifierConfig, domain_classifier, judge
 from avalib.metrics import frechet_distance, laplacian_sharpness
 from avalib.training import in_batches
 from avalib.zemouri.model import ZemouriModel, feature_reconstruction_loss, kl_loss
-from avalib.zemouri.trainer import ZemouriConfig, encoder_classifier, reconstruct, train
+from avalib.zemouri.trainer import ZemouriConfig, encoder_classifier, reconstruct, train, warm_start
 
 PAPER_BETAS = (0.0, 0.001, 0.003, 0.005, 0.01, 0.1, 0.5)
 PAPER_GAMMAS = (0.0, 0.1)
@@ -78,35 +79,47 @@ def reconstruction_metrics(model: ZemouriModel, images: torch.Tensor, labels: to
             "frechet_distance": frechet_distance(decoded_features, real_features)}
 
 
+def score_setting(config: ZemouriConfig, judge_config: DomainClassifierConfig, test_count: int,
+                  example_count: int) -> dict:
+    """One unit of the sweep: train ``config`` (cached) and score it on the first ``test_count``
+    test images (drawn with seed 0: the same for every seed, so seeds are paired). Returns the
+    metrics row and the reconstructions of the first ``example_count`` test images."""
+    test = test_images(config.dataset, test_count)
+    classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=config.dataset))
+    model = train(config)
+    row = {"dataset": config.dataset, "Kz": config.latent_size, "gamma": config.gamma,
+           "beta": config.beta, "seed": config.seed,
+           **reconstruction_metrics(model, test.images, test.labels, classifier,
+                                    judge(classifier, test.images)),
+           "mean_image_mse": float((test.images - test.images.mean(0)).pow(2).mean())}
+    return {"row": row, "examples": reconstruct(model, test.images[:example_count])}
+
+
 def sweep(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, seeds, test_count: int,
-          example_count: int, judge_config: DomainClassifierConfig):
-    """Train and score every (dataset, K_z, gamma, beta, seed) on the same test images (drawn with
-    seed 0, so that seeds are paired). Returns (metrics frame, examples): ``examples[(dataset,
-    Kz)]`` maps "input" and "g=.. b=.." to ``example_count`` images of the first seed's models."""
-    rows, examples = [], {}
-    for dataset in datasets:
-        test = test_images(dataset, test_count)
-        classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
-        real_judgement = judge(classifier, test.images)
-        mean_image_mse = float((test.images - test.images.mean(0)).pow(2).mean())
-        for latent_size in latent_sizes:
-            shown = {"input": test.images[:example_count]}
-            for gamma in gammas:
-                for beta in betas:
-                    for seed in seeds:
-                        config = dataclasses.replace(base, dataset=dataset, latent_size=latent_size,
-                                                     beta=beta, gamma=gamma, seed=seed)
-                        model = train(config)
-                        rows.append({"dataset": dataset, "Kz": latent_size, "gamma": gamma,
-                                     "beta": beta, "seed": seed,
-                                     **reconstruction_metrics(model, test.images, test.labels,
-                                                              classifier, real_judgement),
-                                     "mean_image_mse": mean_image_mse})
-                        if seed == seeds[0]:
-                            shown[f"g={gamma} b={beta}"] = reconstruct(model, test.images[:example_count])
-            examples[(dataset, latent_size)] = shown
-    frame = pd.DataFrame(rows)
+          example_count: int, judge_config: DomainClassifierConfig, scheduler: str | None = None,
+          threads: int = 1):
+    """Train and score every (dataset, K_z, gamma, beta, seed), as units of work on ``scheduler``
+    (``avalib.fanout``): first the starts they share (step 1, warm-up), then the settings.
+    Returns (metrics frame, examples): ``examples[(dataset, Kz)]`` maps "input" and "g=.. b=.."
+    to ``example_count`` images of the first seed's models."""
+    for dataset in datasets:                          # the judges, before any worker needs them
+        domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
+    starts = [dataclasses.replace(base, dataset=d, latent_size=k, seed=s)
+              for d in datasets for k in latent_sizes for s in seeds]
+    compute(warm_start, [{"config": c} for c in starts], scheduler, threads, "step 1 and warm-ups")
+    settings = [dataclasses.replace(base, dataset=d, latent_size=k, gamma=g, beta=b, seed=s)
+                for d in datasets for k in latent_sizes for g in gammas for b in betas for s in seeds]
+    units = compute(score_setting, [{"config": c, "judge_config": judge_config,
+                                     "test_count": test_count, "example_count": example_count}
+                                    for c in settings], scheduler, threads, "settings")
+    frame = pd.DataFrame([unit["row"] for unit in units])
     frame.attrs["test_count"] = test_count
+    examples = {}
+    for config, unit in zip(settings, units):
+        if config.seed == seeds[0]:
+            shown = examples.setdefault((config.dataset, config.latent_size),
+                                        {"input": test_images(config.dataset, test_count).images[:example_count]})
+            shown[f"g={config.gamma} b={config.beta}"] = unit["examples"]
     return frame, examples
 
 

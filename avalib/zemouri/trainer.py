@@ -15,6 +15,7 @@ at the setting's beta and gamma. With ``warmup_steps=0`` every setting trains fr
 from __future__ import annotations
 
 import collections
+import dataclasses
 from dataclasses import dataclass, field, fields
 
 import torch
@@ -199,17 +200,11 @@ def _networks_state(model: ZemouriModel, pair: tuple) -> dict:
             "discriminator_optimiser": pair[1].state_dict()}
 
 
-@torch.enable_grad()
-def train(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
-    """Step 1 (cached), the beta = gamma = 0 warm-up of step 2 (cached, shared by a sweep), then
-    ``step2_steps`` repeats of Algorithm 2 at ``config.beta`` and ``config.gamma``; eval mode."""
-    model = encoder_classifier(config, use_cache)
-    pair = optimisers(model)
-    name = f"{config.dataset} Kz={config.latent_size}"
-
+def _warm_up(model: ZemouriModel, config: ZemouriConfig, pair: tuple, use_cache: bool) -> dict:
+    """The shared beta = gamma = 0 start of step 2 (cached), loaded into ``model`` and ``pair``."""
     def warm_up() -> dict:
-        history = _run_algorithm2(model, pair, config.warmup_steps, 0.0, 0.0,
-                                  config.seed + 1, f"step 2 warm-up {name}")
+        history = _run_algorithm2(model, pair, config.warmup_steps, 0.0, 0.0, config.seed + 1,
+                                  f"step 2 warm-up {config.dataset} Kz={config.latent_size}")
         return {**_networks_state(model, pair), "history": history}
 
     state = cached("zemouri-warmup", config.warmup_fields(), warm_up, TRAINING_CODE, use_cache)
@@ -217,10 +212,40 @@ def train(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
     model.discriminator.load_state_dict(state["discriminator"])
     pair[0].load_state_dict(state["decoder_optimiser"])
     pair[1].load_state_dict(state["discriminator_optimiser"])
-    model.history["warmup"] = state["history"]
-    model.history["step2"] = _run_algorithm2(
-        model, pair, config.step2_steps, config.beta, config.gamma, config.seed + 2,
-        f"step 2 {name} beta={config.beta} gamma={config.gamma}")
+    return state["history"]
+
+
+@torch.enable_grad()
+def warm_start(config: ZemouriConfig) -> None:
+    """Train (or find in the cache) what every (beta, gamma) of ``config``'s dataset, K_z and seed
+    starts from: step 1 and the warm-up. A sweep runs these first, so that parallel workers
+    never train the same start twice."""
+    model = encoder_classifier(config)
+    _warm_up(model, config, optimisers(model), True)
+
+
+@torch.enable_grad()
+def _train_step2(model: ZemouriModel, config: ZemouriConfig, use_cache: bool) -> dict:
+    """The warm-up, then ``step2_steps`` repeats of Algorithm 2 at ``config.beta`` and
+    ``config.gamma``: the decoder's and discriminator's state, and the losses."""
+    pair = optimisers(model)
+    warmup = _warm_up(model, config, pair, use_cache)
+    step2 = _run_algorithm2(model, pair, config.step2_steps, config.beta, config.gamma, config.seed + 2,
+                            f"step 2 {config.dataset} Kz={config.latent_size} beta={config.beta} "
+                            f"gamma={config.gamma}")
+    return {"decoder": model.decoder.state_dict(), "discriminator": model.discriminator.state_dict(),
+            "history": {"warmup": warmup, "step2": step2}}
+
+
+def train(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
+    """Step 1 (cached), then step 2 (the shared warm-up and the run at (beta, gamma), cached as
+    one unit of work per config, so an interrupted sweep resumes); eval mode."""
+    model = encoder_classifier(config, use_cache)
+    state = cached("zemouri-step2", dataclasses.asdict(config),
+                   lambda: _train_step2(model, config, use_cache), TRAINING_CODE, use_cache)
+    model.decoder.load_state_dict(state["decoder"])
+    model.discriminator.load_state_dict(state["discriminator"])
+    model.history.update(state["history"])
     model.decoder.eval()
     model.discriminator.eval()
     return model

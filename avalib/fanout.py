@@ -1,0 +1,102 @@
+"""Units of work run serially or on Dask (``dask.distributed``), with the same results.
+
+A sweep is a list of units, each a call ``function(**key)`` whose result depends on its key only
+(it seeds itself from the key). ``compute`` runs them where the scheduler says and returns the
+results in key order, never in completion order. Each task sets its torch thread count first, so
+a table is bit-identical whether computed serially or on workers of the same machine.
+
+Schedulers (the notebooks' ``scheduler`` parameter, else ``$AVALIB_SCHEDULER``, else serial):
+
+- ``serial``: in this process, one unit after another (no Dask needed at run time);
+- ``local:N``: a ``LocalCluster`` of N single-threaded worker processes on this machine;
+- ``tcp://host:port`` or a path to a scheduler file: an existing Dask cluster;
+- ``slurm:N``: N SLURM jobs through ``dask-jobqueue``, configured by the user's Dask config
+  (``jobqueue.slurm`` in ``~/.config/dask/``). Every worker must see the same ``AVALIB_CACHE_DIR``
+  and data (a shared filesystem).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import torch
+
+from avalib.training import log
+
+SCHEDULER_VARIABLE = "AVALIB_SCHEDULER"
+
+
+def check_scheduler(scheduler: str) -> str:
+    """``scheduler`` if it is one of the forms above, else ValueError naming what is allowed."""
+    kind, _, count = scheduler.partition(":")
+    if scheduler == "serial" or scheduler.startswith(("tcp://", "tls://")) or scheduler.endswith(".json"):
+        return scheduler
+    if kind in ("local", "slurm") and count.isdigit() and int(count) >= 1:
+        return scheduler
+    raise ValueError(f"scheduler={scheduler!r} is unknown; allowed: serial, local:N, slurm:N "
+                     "(N >= 1), tcp://host:port, or a scheduler file (.json)")
+
+
+def resolve_scheduler(scheduler: str | None = None) -> str:
+    return check_scheduler(scheduler or os.environ.get(SCHEDULER_VARIABLE) or "serial")
+
+
+def _unit(function: Callable, threads: int, key: dict[str, Any]):
+    torch.set_num_threads(threads)
+    return function(**key)
+
+
+@contextlib.contextmanager
+def _client(scheduler: str) -> Iterator[Any]:
+    from dask.distributed import Client, LocalCluster
+
+    kind, _, count = scheduler.partition(":")
+    if kind == "local":
+        with LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            yield client
+    elif kind == "slurm":
+        from dask_jobqueue import SLURMCluster    # optional: pip install dask-jobqueue
+
+        with SLURMCluster() as cluster, Client(cluster) as client:
+            cluster.scale(jobs=int(count))
+            yield client
+    elif Path(scheduler).suffix == ".json":
+        with Client(scheduler_file=scheduler) as client:
+            yield client
+    else:
+        with Client(scheduler) as client:
+            yield client
+
+
+def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | None = None,
+            threads: int = 1, label: str = "units") -> list:
+    """``[function(**key) for key in keys]``, run where ``scheduler`` says; one progress line per
+    finished unit with the elapsed time and an estimate of what is left."""
+    scheduler = resolve_scheduler(scheduler)
+    start, results = time.perf_counter(), {}
+
+    def finished(index: int) -> None:
+        elapsed = time.perf_counter() - start
+        left = elapsed / len(results) * (len(keys) - len(results))
+        log(f"{label}: {len(results)}/{len(keys)} done ({keys[index]}), "
+            f"{elapsed / 60:.1f} min elapsed, ~{left / 60:.1f} min left")
+
+    if scheduler == "serial":
+        for index, key in enumerate(keys):
+            results[index] = _unit(function, threads, key)
+            finished(index)
+        return [results[i] for i in range(len(keys))]
+    from dask.distributed import as_completed
+
+    with _client(scheduler) as client:
+        futures = {client.submit(_unit, function, threads, key, pure=False): index
+                   for index, key in enumerate(keys)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            finished(futures[future])
+    return [results[i] for i in range(len(keys))]

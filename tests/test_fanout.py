@@ -1,0 +1,55 @@
+"""Dask fan-out: a sweep computed serially and on a 2-worker LocalCluster gives equal tables."""
+
+import pandas as pd
+import pytest
+import torch
+
+from avalib import fanout
+from avalib.domain_classifier import DomainClassifierConfig
+from avalib.zemouri import experiment
+from avalib.zemouri.trainer import ZemouriConfig
+
+TOY = ZemouriConfig(dataset="toy", latent_size=3, train_size=None, step1_epochs=1, warmup_steps=2,
+                    step2_steps=2, batch_size=16, widths=(2, 3, 4), hidden=8, classifier_hidden=8)
+JUDGE = DomainClassifierConfig("toy", train_size=None, epochs=1, batch_size=16)
+
+
+def _sweep(scheduler):
+    return experiment.sweep(TOY, ["toy"], [2, 3], [0.0, 0.1], [0.0], [0, 1], 32, 4, JUDGE,
+                            scheduler=scheduler)
+
+
+def test_a_sweep_is_bit_identical_serially_and_on_a_local_cluster(tmp_path, monkeypatch):
+    monkeypatch.setenv("AVALIB_CACHE_DIR", str(tmp_path / "serial"))
+    serial, serial_examples = _sweep("serial")
+    monkeypatch.setenv("AVALIB_CACHE_DIR", str(tmp_path / "cluster"))   # nothing shared
+    cluster, cluster_examples = _sweep("local:2")
+    assert len(list((tmp_path / "cluster").glob("zemouri-step2-*.pt"))) == 8   # trained there
+    pd.testing.assert_frame_equal(serial, cluster, check_exact=True)
+    assert list(serial[["Kz", "beta", "seed"]].itertuples(index=False)) == [
+        (k, b, s) for k in (2, 3) for b in (0.0, 0.1) for s in (0, 1)]            # key order
+    for key, rows in serial_examples.items():
+        for label, images in rows.items():
+            assert torch.equal(images, cluster_examples[key][label])
+
+
+def test_a_rerun_with_nothing_changed_trains_nothing(monkeypatch):
+    first, _ = _sweep("serial")
+    monkeypatch.setattr("avalib.zemouri.trainer._train_step2",
+                        lambda *a: (_ for _ in ()).throw(AssertionError("retrained")))
+    monkeypatch.setattr("avalib.zemouri.trainer._train_step1",
+                        lambda *a: (_ for _ in ()).throw(AssertionError("retrained")))
+    again, _ = _sweep("serial")
+    pd.testing.assert_frame_equal(first, again, check_exact=True)
+
+
+@pytest.mark.parametrize("scheduler", ["serial", "local:2", "slurm:4", "tcp://10.0.0.1:8786",
+                                       "shared/scheduler.json"])
+def test_scheduler_forms(scheduler):
+    assert fanout.check_scheduler(scheduler) == scheduler
+
+
+@pytest.mark.parametrize("scheduler", ["local", "local:0", "dask", "threads:2"])
+def test_an_unknown_scheduler_names_the_allowed_forms(scheduler):
+    with pytest.raises(ValueError, match=r"allowed: serial, local:N"):
+        fanout.check_scheduler(scheduler)
