@@ -33,15 +33,35 @@ endif
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 STEMS := $(basename $(notdir $(NOTEBOOKS)))
 
-.PHONY: env data reproduce test expected benchmark clean $(addprefix notebook-,$(STEMS))
+.PHONY: help env lock data reproduce test expected benchmark clean $(addprefix notebook-,$(STEMS))
+
+help:
+	@echo "make reproduce [PROFILE=smoke|default]  environment, data, every notebook, the front page"
+	@echo "make notebook-NAME [PROFILE=..] [PARAMS='-p name value']  one notebook (NAME: $(STEMS))"
+	@echo "make test        pytest over avalib + nbval over the smoke notebooks (~3-8 min on 2 cores)"
+	@echo "make expected    after editing a notebook: refresh the smoke outputs make test compares"
+	@echo "make data        verified copies of every dataset into data/raw/ (exit 1 if one is missing)"
+	@echo "make env | lock  the virtual environment from requirements.lock | rewrite the lock"
+	@echo "make benchmark   speed ratios (benchmarks/*.py); make clean removes build/ (caches too)"
 
 env: $(STAMP)
 
+# A fresh venv from the 13 top-level pins, frozen: every package of the resolved environment.
+lock:
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install --quiet -r requirements.txt
+	{ echo "# Every package of the environment, pinned: the resolution of requirements.txt on this platform"; \
+	  echo "# (CPU torch), written by \`make lock\` (pip freeze of a fresh venv built from requirements.txt)."; \
+	  echo "# \`make env\` installs from this file."; \
+	  build/lock-venv/bin/pip freeze | grep -v "^#"; } > requirements.lock
+	rm -rf build/lock-venv
+
 # The virtual environment, built once (the stamp), inside the repository only.
-$(STAMP): requirements.txt pyproject.toml
+# Installs requirements.lock: every package pinned (make lock rewrites it from requirements.txt).
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
