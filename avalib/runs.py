@@ -53,9 +53,9 @@ def resolve(stem: str, profile: str = "default", overrides: dict[str, Any] | Non
     if profile != "default":
         path = profile_file(stem, profile)
         if not path.exists():
-            raise ValueError(f"profile={profile!r}: {path.relative_to(REPOSITORY_ROOT)} does not "
-                             f"exist (no {profile} scale for {stem} yet)")
-        layers.append((str(path.relative_to(REPOSITORY_ROOT)), yaml.safe_load(path.read_text()) or {}))
+            raise ValueError(f"profile={profile!r}: {path} does not exist (no {profile} scale "
+                             f"for {stem} yet)")
+        layers.append((path.name, yaml.safe_load(path.read_text()) or {}))
     layers.append(("-p", dict(overrides or {})))
     for origin, layer in layers:
         unknown = sorted(set(layer) - set(values))

@@ -31,8 +31,10 @@ def one_of(allowed) -> Rule:
     return lambda v: None if v in allowed else f"allowed: {', '.join(map(str, allowed))}"
 
 
-def count(minimum: int = 1) -> Rule:
-    return lambda v: None if _integer(v) and v >= minimum else f"must be an integer >= {minimum}"
+def count(minimum: int = 1, optional: bool = False) -> Rule:
+    """An integer >= minimum (or None, "all", when ``optional``)."""
+    return lambda v: None if (optional and v is None) or (_integer(v) and v >= minimum) else \
+        f"must be an integer >= {minimum}" + (" (or None: all)" if optional else "")
 
 
 def flag(v) -> str | None:
@@ -142,7 +144,7 @@ class LatentSpaceSettings(NotebookSettings):
     datasets: list = rule(names(ZEMOURI_DATASETS))
     latent_sizes: list = rule(integers(1))
     seeds: list = SEEDS
-    train_size: int = rule(count(1))
+    train_size: int | None = rule(count(1, optional=True))
     step1_epochs: int = rule(count(1))
     warmup_steps: int = rule(count(0))
     step2_steps: int = rule(count(0))
@@ -158,13 +160,13 @@ class AblationSettings(NotebookSettings):
     betas: list = rule(numbers(0.0))
     gammas: list = rule(numbers(0.0))
     seeds: list = SEEDS
-    train_size: int = rule(count(1))
+    train_size: int | None = rule(count(1, optional=True))
     step1_epochs: int = rule(count(1))
     warmup_steps: int = rule(count(0))
     step2_steps: int = rule(count(0))
     test_size: int = rule(count(1))
     example_count: int = rule(count(1))
-    judge_train_size: int = rule(count(1))
+    judge_train_size: int | None = rule(count(1, optional=True))
     judge_epochs: int = rule(count(1))
     cifar10_steps: int = rule(count(1))
     threads: int = THREADS
@@ -178,11 +180,11 @@ class ComparisonSettings(NotebookSettings):
     models: list = rule(names(("vae", "gan", "zemouri")))
     seeds: list = SEEDS
     include_cifar10: bool = rule(flag)
-    train_size: int = rule(count(1))
+    train_size: int | None = rule(count(1, optional=True))
     epochs: int = rule(count(1))
     latent_size: int = rule(count(1))
     test_size: int = rule(count(1))
-    judge_train_size: int = rule(count(1))
+    judge_train_size: int | None = rule(count(1, optional=True))
     judge_epochs: int = rule(count(1))
     threads: int = THREADS
     scheduler: str | None = SCHEDULER

@@ -7,7 +7,7 @@ from avalib import results, runs, settings
 
 def test_every_notebook_default_and_smoke_parameters_pass_their_checks():
     for stem in settings.SETTINGS:
-        for profile in ("default", "smoke"):
+        for profile in ("default", "smoke", "paper"):
             assert runs.resolve(stem, profile)["profile"] == profile
 
 
@@ -24,7 +24,9 @@ def test_a_bad_parameter_is_named_with_its_value_and_what_is_allowed(stem, overr
         runs.resolve(stem, "default", overrides)
 
 
-def test_a_missing_profile_file_is_an_error():
+def test_a_missing_profile_file_is_an_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(runs, "NOTEBOOKS", tmp_path)
+    (tmp_path / "00_datasets.ipynb").symlink_to(runs.REPOSITORY_ROOT / "notebooks" / "00_datasets.ipynb")
     with pytest.raises(ValueError, match="profile='paper'.*does not exist"):
         runs.resolve("00_datasets", "paper")
 
