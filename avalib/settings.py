@@ -153,23 +153,15 @@ class LatentSpaceSettings(NotebookSettings):
 
 
 @dataclass(frozen=True)
-class AblationSettings(NotebookSettings):
-    profile: str = PROFILE
-    datasets: list = rule(names(ZEMOURI_DATASETS))
-    latent_sizes: list = rule(integers(1))
+class AblationSettings(LatentSpaceSettings):
+    """Notebook 02's settings (03 reuses its step-1 models and warm-ups) and the sweep's."""
+
     betas: list = rule(numbers(0.0))
     gammas: list = rule(numbers(0.0))
-    seeds: list = SEEDS
-    train_size: int | None = rule(count(1, optional=True))
-    step1_epochs: int = rule(count(1))
-    warmup_steps: int = rule(count(0))
-    step2_steps: int = rule(count(0))
-    test_size: int = rule(count(1))
     example_count: int = rule(count(1))
     judge_train_size: int | None = rule(count(1, optional=True))
     judge_epochs: int = rule(count(1))
     cifar10_steps: int = rule(count(1))
-    threads: int = THREADS
     scheduler: str | None = SCHEDULER
 
 
