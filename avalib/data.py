@@ -9,6 +9,7 @@ Every loader goes through :mod:`avalib.download`, so its files are verified befo
 | ``fashion_mnist``        | train 60,000 / test 10,000  | 1 x 28 x 28  | category 0-9               |
 | ``omniglot``             | train 19,280 / test 13,180  | 1 x 28 x 28  | character 0-1622           |
 | ``omniglot_characters``  | train 24,345 / test 8,115   | 1 x 28 x 28  | character 0-1622           |
+| ``omniglot_alphabets``   | train 24,345 / test 8,115   | 1 x 28 x 28  | alphabet 0-49              |
 | ``caltech101_silhouettes`` | train 4,100 / val 2,264 / test 2,307 | 1 x 28 x 28 | class 0-100      |
 | ``cifar10``              | train 50,000 / test 10,000  | 3 x 32 x 32  | class 0-9                  |
 | ``toy``                  | train 64 / test 64          | 1 x 8 x 8    | pattern 0-3 (no files)     |
@@ -21,12 +22,14 @@ levels rather than binarising. This is *not* the ``chardata.mat`` split of 24,34
 used by Burda et al. and Zemouri (2020), whose train and test share characters; labels here are
 character indices (background 0-963, evaluation 964-1622), not alphabets.
 
-``omniglot_characters`` is our stand-in for ``chardata.mat``: all 1,623 characters of both halves,
-drawers 1-15 of each for training (1,623 x 15 = 24,345, exactly chardata's training size) and
-drawers 16-20 for testing (8,115 against chardata's 8,070), so train and test share classes.
-Its labels are the 1,623 characters: the npz files do not record alphabets, and the two small
-zips show that their character order is not the alphabetical order of alphabet folders, so the
-50 alphabet classes of Zemouri (2020) cannot be rebuilt offline.
+``omniglot_characters`` and ``omniglot_alphabets`` are our stand-ins for ``chardata.mat``: all
+1,623 characters of both halves, drawers 1-15 of each for training (1,623 x 15 = 24,345, exactly
+chardata's training size) and drawers 16-20 for testing (8,115 against chardata's 8,070), so train
+and test share classes; it is a split of the same kind as chardata's, not identical to it.
+``omniglot_alphabets`` labels each image by its alphabet (the paper's 50 classes), from
+``data/omniglot_alphabets.tsv`` (a copy of ``../shared/specs/omniglot_alphabets.tsv``: each
+alphabet a contiguous range of Lake's character ids; how it was checked is in
+``omniglot_alphabets.md`` there, and ``tests/test_data.py`` checks it against the two small zips).
 """
 
 from __future__ import annotations
@@ -159,6 +162,24 @@ def _load_omniglot_characters(split: str) -> ImageSet:
                     labels.reshape(-1).contiguous())
 
 
+ALPHABETS_TABLE = Path(__file__).resolve().parents[1] / "data" / "omniglot_alphabets.tsv"
+
+
+@functools.lru_cache(maxsize=1)
+def omniglot_alphabets() -> pd.DataFrame:
+    """The 50 alphabets in Lake's id order: set, alphabet, first and last character id (1-based)."""
+    return pd.read_csv(ALPHABETS_TABLE, sep="\t", dtype={"first_char_id": int, "last_char_id": int})
+
+
+def _load_omniglot_alphabets(split: str) -> ImageSet:
+    characters = _load_cached("omniglot_characters", split)
+    table = omniglot_alphabets()
+    alphabet_of = torch.repeat_interleave(torch.arange(len(table)),
+                                          torch.tensor(table.n_characters.to_numpy()))
+    return ImageSet("omniglot_alphabets", split, characters.images, alphabet_of[characters.labels],
+                    tuple(table.alphabet))
+
+
 def _load_caltech(split: str) -> ImageSet:
     from scipy.io import loadmat
 
@@ -221,6 +242,7 @@ DATASETS: dict[str, DatasetSpec] = {
                                                               FASHION_CLASSES)),
     "omniglot": DatasetSpec(("train", "test"), _load_omniglot),
     "omniglot_characters": DatasetSpec(("train", "test"), _load_omniglot_characters),
+    "omniglot_alphabets": DatasetSpec(("train", "test"), _load_omniglot_alphabets),
     "caltech101_silhouettes": DatasetSpec(("train", "val", "test"), _load_caltech),
     "cifar10": DatasetSpec(("train", "test"), _load_cifar10),
     "toy": DatasetSpec(("train", "test"), _load_toy),

@@ -16,6 +16,8 @@ EXPECTED = {  # name, split: (count, (C, H, W), number of distinct labels or Non
     ("omniglot", "test"): (13180, (1, 28, 28), 659),
     ("omniglot_characters", "train"): (24345, (1, 28, 28), 1623),
     ("omniglot_characters", "test"): (8115, (1, 28, 28), 1623),
+    ("omniglot_alphabets", "train"): (24345, (1, 28, 28), 50),
+    ("omniglot_alphabets", "test"): (8115, (1, 28, 28), 50),
     ("caltech101_silhouettes", "train"): (4100, (1, 28, 28), 101),
     ("caltech101_silhouettes", "val"): (2264, (1, 28, 28), 101),
     ("caltech101_silhouettes", "test"): (2307, (1, 28, 28), 101),
@@ -73,3 +75,44 @@ def test_subset_is_seeded():
     toy = data.load_dataset("toy")
     assert torch.equal(toy.subset(10, seed=3).images, toy.subset(10, seed=3).images)
     assert len(toy.subset(10)) == 10 and len(toy.subset(None)) == 64
+
+
+def test_the_alphabet_table_is_the_shared_spec_and_covers_every_character():
+    table = data.omniglot_alphabets()
+    shared = data.ALPHABETS_TABLE.parents[2] / "shared" / "specs" / "omniglot_alphabets.tsv"
+    if shared.exists():
+        assert shared.read_bytes() == data.ALPHABETS_TABLE.read_bytes()
+    assert len(table) == 50 and table.groupby("set").n_characters.sum().to_dict() == {
+        "background": 964, "evaluation": 659}
+    assert (table.first_char_id.iloc[1:].to_numpy() == table.last_char_id.iloc[:-1].to_numpy() + 1).all()
+    assert (table.last_char_id - table.first_char_id + 1 == table.n_characters).all()
+
+
+def test_the_small_zips_agree_with_the_alphabet_labels_and_pixels(mirror_dir, monkeypatch):
+    """Every image of Lake's two small zips (8 alphabets) sits in the folder of the alphabet the
+    table gives its character id, as character number id - first id + 1, and equals the npz
+    image at [id - 1, drawer - 1]."""
+    import zipfile
+    import numpy as np
+    from PIL import Image
+
+    monkeypatch.setenv("AVALIB_DATA_MIRROR", str(mirror_dir))
+    table = data.omniglot_alphabets().set_index("alphabet")
+    with np.load(mirror_dir / "omniglot" / "images_background.npz") as archive:
+        strokes = archive["images"]                               # (964, 20, 105, 105), True = background
+    checked = set()
+    for part in (1, 2):
+        with zipfile.ZipFile(mirror_dir / "omniglot" / f"images_background_small{part}.zip") as archive:
+            for name in (n for n in archive.namelist() if n.endswith(".png")):
+                _, alphabet, character, file = name.split("/")
+                identifier, drawer = (int(x) for x in file[:-4].split("_"))
+                row = table.loc[alphabet]
+                assert row.first_char_id <= identifier <= row.last_char_id, name
+                assert int(character[len("character"):]) == identifier - row.first_char_id + 1, name
+                with archive.open(name) as handle:
+                    pixels = np.asarray(Image.open(handle), dtype=bool)
+                assert (pixels == strokes[identifier - 1, drawer - 1]).all(), name
+                checked.add(alphabet)
+    assert len(checked) == 8
+    labels = data.load_dataset("omniglot_alphabets", "train").labels
+    assert int(labels[(table.loc["Greek"].first_char_id - 1) * 15]) == list(table.index).index("Greek")
