@@ -10,7 +10,7 @@ Every loader goes through :mod:`avalib.download`, so its files are verified befo
 | ``omniglot``             | train 19,280 / test 13,180  | 1 x 28 x 28  | character 0-1622           |
 | ``omniglot_characters``  | train 24,345 / test 8,115   | 1 x 28 x 28  | character 0-1622           |
 | ``omniglot_alphabets``   | train 24,345 / test 8,115   | 1 x 28 x 28  | alphabet 0-49              |
-| ``caltech101_silhouettes`` | train 4,100 / val 2,264 / test 2,307 | 1 x 28 x 28 | class 0-100      |
+| ``caltech101_silhouettes`` | train 4,100 / val 2,264 / test 2,307; train_val 6,364 | 1 x 28 x 28 | class 0-100 |
 | ``cifar10``              | train 50,000 / test 10,000  | 3 x 32 x 32  | class 0-9                  |
 | ``toy``                  | train 64 / test 64          | 1 x 8 x 8    | pattern 0-3 (no files)     |
 
@@ -183,6 +183,11 @@ def _load_omniglot_alphabets(split: str) -> ImageSet:
 def _load_caltech(split: str) -> ImageSet:
     from scipy.io import loadmat
 
+    if split == "train_val":                     # what Zemouri (2020) trains on: 6,364 images
+        parts = [_load_cached("caltech101_silhouettes", half) for half in ("train", "val")]
+        return ImageSet("caltech101_silhouettes", split, torch.cat([p.images for p in parts]),
+                        torch.cat([p.labels for p in parts]), parts[0].class_names)
+
     path = fetch("caltech101-silhouettes")[0]
     try:
         mat = loadmat(path)
@@ -243,7 +248,7 @@ DATASETS: dict[str, DatasetSpec] = {
     "omniglot": DatasetSpec(("train", "test"), _load_omniglot),
     "omniglot_characters": DatasetSpec(("train", "test"), _load_omniglot_characters),
     "omniglot_alphabets": DatasetSpec(("train", "test"), _load_omniglot_alphabets),
-    "caltech101_silhouettes": DatasetSpec(("train", "val", "test"), _load_caltech),
+    "caltech101_silhouettes": DatasetSpec(("train", "val", "test", "train_val"), _load_caltech),
     "cifar10": DatasetSpec(("train", "test"), _load_cifar10),
     "toy": DatasetSpec(("train", "test"), _load_toy),
 }
@@ -267,6 +272,12 @@ def load_dataset(name: str, split: str | None = None) -> ImageSet:
         raise ValueError(f"dataset {name!r} has no split {split!r}; valid splits: "
                          f"{', '.join(splits)}")
     return _load_cached(name, split)
+
+
+def training_split(name: str) -> str:
+    """The split models train on: train + validation where a dataset has both (Caltech-101
+    Silhouettes, as Zemouri (2020) trains on its 6,364 images), else train."""
+    return "train_val" if "train_val" in DATASETS[name].splits else "train"
 
 
 def try_load_dataset(name: str, split: str | None = None) -> tuple[ImageSet | None, str]:

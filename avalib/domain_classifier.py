@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from avalib.cache import cached
-from avalib.data import load_dataset
+from avalib.data import load_dataset, training_split
 from avalib.training import batches, check_finite, in_batches, update
 
 
@@ -57,7 +57,8 @@ def _build(dataset: str) -> DomainClassifier:
 def _train(config: DomainClassifierConfig) -> dict:
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    train = load_dataset(config.dataset, "train").subset(config.train_size, config.seed)
+    train = load_dataset(config.dataset, training_split(config.dataset)).subset(config.train_size,
+                                                                          config.seed)
     model = _build(config.dataset)
     parameters = list(model.parameters())
     optimiser = torch.optim.Adam(parameters, lr=config.learning_rate)

@@ -21,6 +21,7 @@ EXPECTED = {  # name, split: (count, (C, H, W), number of distinct labels or Non
     ("caltech101_silhouettes", "train"): (4100, (1, 28, 28), 101),
     ("caltech101_silhouettes", "val"): (2264, (1, 28, 28), 101),
     ("caltech101_silhouettes", "test"): (2307, (1, 28, 28), 101),
+    ("caltech101_silhouettes", "train_val"): (6364, (1, 28, 28), 101),
     ("toy", "train"): (64, (1, 8, 8), 4),
 }
 
@@ -116,3 +117,11 @@ def test_the_small_zips_agree_with_the_alphabet_labels_and_pixels(mirror_dir, mo
     assert len(checked) == 8
     labels = data.load_dataset("omniglot_alphabets", "train").labels
     assert int(labels[(table.loc["Greek"].first_char_id - 1) * 15]) == list(table.index).index("Greek")
+
+
+def test_models_train_on_caltechs_train_and_validation_images(mirror_dir, monkeypatch):
+    monkeypatch.setenv("AVALIB_DATA_MIRROR", str(mirror_dir))
+    assert data.training_split("caltech101_silhouettes") == "train_val"
+    assert data.training_split("mnist") == "train"
+    both = data.load_dataset("caltech101_silhouettes", "train_val")
+    assert torch.equal(both.images[4100:], data.load_dataset("caltech101_silhouettes", "val").images)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields
 import torch
 
 from avalib.cache import cached
-from avalib.data import ImageSet, load_dataset
+from avalib.data import ImageSet, load_dataset, training_split
 from avalib.training import batches, check_finite, in_batches, update
 from avalib.zemouri.model import ZemouriModel
 
@@ -98,7 +98,8 @@ def build(config: ZemouriConfig) -> ZemouriModel:
 
 
 def training_images(config: ZemouriConfig) -> ImageSet:
-    return load_dataset(config.dataset, "train").subset(config.train_size, config.seed)
+    split = training_split(config.dataset)
+    return load_dataset(config.dataset, split).subset(config.train_size, config.seed)
 
 
 # --- step 1, Algorithm 1 --------------------------------------------------------------------
