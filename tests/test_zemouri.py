@@ -123,6 +123,7 @@ def test_cache_keys_come_from_the_fields_that_decide_each_stage():
     settings it trains with; beta, gamma and step2_steps decide neither (a sweep shares both)."""
     config = ZemouriConfig()
     assert set(config.step1_fields()) == {"dataset", "latent_size", "train_size", "kl_reduction",
+                                          "kl_weight", "kl_warmup_epochs",
                                           "step1_epochs", "batch_size", "learning_rate", "widths",
                                           "hidden", "classifier_hidden", "seed"}
     assert set(config.warmup_fields()) == set(config.step1_fields()) | {"alphas", "n_dis", "warmup_steps"}
@@ -135,3 +136,18 @@ def test_bad_settings_name_the_parameter():
         ZemouriConfig(step1_epochs=-3)
     with pytest.raises(ValueError, match="beta=-0.1"):
         ZemouriConfig(beta=-0.1)
+
+
+def test_the_kl_weight_and_its_warm_up_enter_step_1(monkeypatch):
+    weights = []
+    original = zemouri.algorithm1_iteration
+
+    def spy(*args):
+        weights.append(args[-1])
+        return original(*args)
+    monkeypatch.setattr(zemouri, "algorithm1_iteration", spy)
+    zemouri._train_step1(dataclasses.replace(TOY, kl_weight=0.5, kl_warmup_epochs=1.0, step1_epochs=2))
+    assert weights[0] == 0.0 and weights[2] == pytest.approx(0.5 * 2 / 4)    # 4 batches per epoch
+    assert weights[4:] == [0.5] * 4
+    with pytest.raises(ValueError, match="kl_weight=-1"):
+        dataclasses.replace(TOY, kl_weight=-1)

@@ -16,6 +16,7 @@ from avalib.training import in_batches
 from avalib.zemouri.model import ZemouriModel, feature_reconstruction_loss, kl_loss
 from avalib.zemouri.trainer import ZemouriConfig, encoder_classifier, reconstruct, train, warm_start
 
+ACTIVE_UNIT_VARIANCE = 0.01       # Burda et al. (2016)'s threshold for an active latent unit
 PAPER_BETAS = (0.0, 0.001, 0.003, 0.005, 0.01, 0.1, 0.5)
 PAPER_GAMMAS = (0.0, 0.1)
 
@@ -26,16 +27,18 @@ def test_images(dataset: str, count: int | None, seed: int = 0):
 
 @torch.no_grad()
 def step1_row(model: ZemouriModel, test_count: int | None) -> dict:
-    """Classifier accuracy on the test split (on the posterior mean) and the test KL (eq. 4,
-    summed over latent units, nats per image)."""
+    """Classifier accuracy on the test split (on the posterior mean), the test KL (eq. 4, summed
+    over latent units, nats per image) and the active latent units (Burda et al. 2016: the
+    variance over test images of a unit's posterior mean exceeds ACTIVE_UNIT_VARIANCE)."""
     test = test_images(model.config.dataset, test_count)
     mean, log_variance = in_batches(model.encoder, test.images)
     logits, = in_batches(model.classifier, mean)
     return {"dataset": model.config.dataset, "Kz": model.config.latent_size, "seed": model.config.seed,
-            "kl_reduction": model.config.kl_reduction,
+            "kl_reduction": model.config.kl_reduction, "kl_weight": model.config.kl_weight,
             "classes": int(load_dataset(model.config.dataset, "train").labels.max()) + 1,
             "classifier_test_accuracy": float((logits.argmax(1) == test.labels).float().mean()),
             "test_kl_nats": float(kl_loss(mean, log_variance, "sum")),
+            "active_units": int((mean.var(0) > ACTIVE_UNIT_VARIANCE).sum()),
             "train_last_epoch_cat": model.history["step1"]["last_epoch_cat"]}
 
 

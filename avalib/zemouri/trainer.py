@@ -22,7 +22,7 @@ import torch
 
 from avalib.cache import cached
 from avalib.data import ImageSet, load_dataset, training_split
-from avalib.training import batches, check_finite, in_batches, update
+from avalib.training import batches, batches_per_epoch, check_finite, in_batches, update
 from avalib.zemouri.model import ZemouriModel
 
 # The modules whose code trains a cached step-1 model or warm-up (part of the cache key).
@@ -52,6 +52,8 @@ class ZemouriConfig:
     n_dis: int = _decides(*WARMUP, default=1)            # discriminator updates per decoder update
     train_size: int | None = _decides(*STEP1, default=20_000)        # random training subset (None: all)
     kl_reduction: str = _decides(*STEP1, default="mean")  # over latent units; "sum": eq. 4 literally
+    kl_weight: float = _decides(*STEP1, default=1.0)     # weight of L_kl in eq. 6 (the paper: 1)
+    kl_warmup_epochs: float = _decides(*STEP1, default=0.0)  # the KL weight rises from 0 over these
     step1_epochs: int = _decides(*STEP1, default=8)
     warmup_steps: int = _decides(*WARMUP, default=300)   # Algorithm 2 at beta = gamma = 0, shared
     step2_steps: int = 100                               # Algorithm 2 repeats at (beta, gamma)
@@ -67,7 +69,7 @@ class ZemouriConfig:
                           ("warmup_steps", 0), ("step2_steps", 0)):
             if getattr(self, name) < low:
                 raise ValueError(f"{name}={getattr(self, name)!r}: must be >= {low}")
-        for name in ("beta", "gamma"):
+        for name in ("beta", "gamma", "kl_weight", "kl_warmup_epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)!r}: must be >= 0")
         if len(self.alphas) != 3:
@@ -105,11 +107,12 @@ def training_images(config: ZemouriConfig) -> ImageSet:
 # --- step 1, Algorithm 1 --------------------------------------------------------------------
 
 def algorithm1_iteration(model: ZemouriModel, images: torch.Tensor, labels: torch.Tensor,
-                         optimiser: torch.optim.Optimizer, parameters: list) -> tuple[float, float]:
-    """One repeat of Algorithm 1: one update of encoder and classifier on L_kl + L_cat (eq. 6).
-    Returns (L_kl, L_cat)."""
+                         optimiser: torch.optim.Optimizer, parameters: list,
+                         kl_weight: float = 1.0) -> tuple[float, float]:
+    """One repeat of Algorithm 1: one update of encoder and classifier on w L_kl + L_cat (eq. 6;
+    the paper's w = 1). Returns (L_kl, L_cat)."""
     kl, cat = model.step1_losses(images, labels)
-    update(optimiser, check_finite(kl + cat, "step-1 loss L_kl + L_cat"), parameters)
+    update(optimiser, check_finite(kl_weight * kl + cat, "step-1 loss w L_kl + L_cat"), parameters)
     return float(kl.detach()), float(cat.detach())
 
 
@@ -121,11 +124,13 @@ def _train_step1(config: ZemouriConfig) -> dict:
     parameters = [*model.encoder.parameters(), *model.classifier.parameters()]
     optimiser = torch.optim.Adam(parameters, lr=config.learning_rate)
     last = {"kl": [], "cat": []}
-    for epoch, index in batches(len(data), config.batch_size, generator,
-                                f"step 1 {config.dataset} Kz={config.latent_size}",
-                                epochs=config.step1_epochs):
+    warmup_steps = config.kl_warmup_epochs * batches_per_epoch(len(data), config.batch_size)
+    for step, (epoch, index) in enumerate(batches(len(data), config.batch_size, generator,
+                                                  f"step 1 {config.dataset} Kz={config.latent_size}",
+                                                  epochs=config.step1_epochs)):
+        weight = config.kl_weight * (min(1.0, step / warmup_steps) if warmup_steps else 1.0)
         kl, cat = algorithm1_iteration(model, data.images[index], data.labels[index], optimiser,
-                                       parameters)
+                                       parameters, weight)
         if epoch == config.step1_epochs - 1:
             last["kl"].append(kl)
             last["cat"].append(cat)
