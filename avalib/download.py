@@ -27,6 +27,7 @@ from avalib.atomic import atomic_path
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_PATH = REPOSITORY_ROOT / "data" / "MANIFEST.tsv"
+MANIFEST_VARIABLE = "AVALIB_MANIFEST"      # another manifest (tests: a synthetic CIFAR-10 archive)
 MIRROR_VARIABLE = "AVALIB_DATA_MIRROR"
 RAW_DIR_VARIABLE = "AVALIB_DATA_DIR"
 CHUNK_BYTES = 1 << 20
@@ -60,8 +61,9 @@ class ManifestEntry:
     license: str
 
 
-def read_manifest(path: Path = MANIFEST_PATH) -> list[ManifestEntry]:
-    """All rows of the manifest, in file order."""
+def read_manifest(path: Path | None = None) -> list[ManifestEntry]:
+    """All rows of the manifest (``$AVALIB_MANIFEST`` or ``data/MANIFEST.tsv``), in file order."""
+    path = path or Path(os.environ.get(MANIFEST_VARIABLE) or MANIFEST_PATH)
     with open(path, newline="", encoding="utf-8") as handle:
         rows = csv.DictReader(handle, delimiter="\t")
         return [
