@@ -107,7 +107,8 @@ PROFILE = rule(one_of(PROFILES))
 THREADS = rule(count(1))
 SEEDS = rule(integers(0))
 SCHEDULER = rule(lambda v: None if v is None else _scheduler_problem(v))
-ZEMOURI_DATASETS = ("mnist", "fashion_mnist", "omniglot_characters", "caltech101_silhouettes")
+ZEMOURI_DATASETS = ("mnist", "fashion_mnist", "omniglot_alphabets", "omniglot_characters",
+                    "caltech101_silhouettes")
 
 
 @dataclass(frozen=True)
