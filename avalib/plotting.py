@@ -98,25 +98,32 @@ def grouped_bars_figure(panels: dict, errors: dict | None = None, columns: int =
 
 
 def metric_lines_figure(frame, x: str, metrics: list[str], panel: str, line: list[str],
-                        logx: bool = False, title: str | None = None):
+                        logx: bool = False, title: str | None = None, spread: str | None = "seed"):
     """A grid of line plots: one row per value of ``panel`` (e.g. dataset), one column per metric,
-    one line per combination of the ``line`` columns, ``x`` on the horizontal axis."""
+    one line per combination of the ``line`` columns, ``x`` on the horizontal axis. Where the
+    frame holds several values of ``spread`` (seeds) per point, the line is their mean and the
+    error bars their SD; the legend says how many."""
     panels = list(dict.fromkeys(frame[panel]))
     figure, axes = plt.subplots(len(panels), len(metrics), squeeze=False,
                                 figsize=(3.6 * len(metrics), 2.8 * len(panels)))
+    repeats = frame.groupby([panel, *line, x])[x].size().max() if spread in frame else 1
     for row, name in zip(axes, panels):
         for axis, metric in zip(row, metrics):
             for key, group in frame[frame[panel] == name].groupby(line, sort=False):
                 key = key if isinstance(key, tuple) else (key,)
                 label = ", ".join(f"{column}={value}" for column, value in zip(line, key))
-                axis.plot(group[x], group[metric], marker="o", markersize=3, label=label)
+                points = group.groupby(x, sort=True)[metric]
+                axis.errorbar(points.mean().index, points.mean(),
+                              yerr=points.std(ddof=1) if repeats > 1 else None,
+                              marker="o", markersize=3, capsize=2, label=label)
             if logx:
                 axis.set_xscale("symlog", linthresh=1e-3)
             axis.set_title(f"{name}: {metric}", fontsize=9)
             axis.set_xlabel(x + (" (symmetric log scale)" if logx else ""), fontsize=8)
             axis.set_ylabel(metric, fontsize=8)
             axis.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=7)
+    axes[0, 0].legend(fontsize=7, title=f"mean +- SD over {repeats} {spread}s" if repeats > 1 else None,
+                      title_fontsize=7)
     if title:
         figure.suptitle(title)
     figure.tight_layout()

@@ -1,0 +1,25 @@
+"""Figures: metric lines show the seed spread; latent scatters have no offset tick text."""
+
+import pandas as pd
+import torch
+
+from avalib import plotting
+
+
+def test_metric_lines_show_mean_and_sd_over_seeds():
+    frame = pd.DataFrame([{"dataset": "d", "Kz": 2, "beta": b, "seed": s, "mse": b + s}
+                          for b in (0.0, 0.1) for s in (0, 1, 2)])
+    figure = plotting.metric_lines_figure(frame, "beta", ["mse"], "dataset", ["Kz"])
+    axis = figure.axes[0]
+    line = axis.lines[0]
+    assert list(line.get_ydata()) == [1.0, 1.1]                 # the mean over the 3 seeds
+    assert axis.containers and axis.containers[0].has_yerr      # error bars: the SD
+    assert "3 seeds" in axis.get_legend().get_title().get_text()
+
+
+def test_latent_scatter_ticks_carry_no_offset_text():
+    codes = torch.tensor([[1e-5, 3e-4], [2e-5, 3.1e-4], [3e-5, 3.2e-4]])
+    figure = plotting.latent_scatter_figure({"tiny": (codes, torch.tensor([0, 1, 2]))})
+    figure.canvas.draw()
+    axis = figure.axes[0]
+    assert axis.xaxis.get_offset_text().get_text() == "" and axis.yaxis.get_offset_text().get_text() == ""
