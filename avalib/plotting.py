@@ -11,24 +11,41 @@ import torch
 from matplotlib.ticker import FormatStrFormatter
 
 
-def tile_images(images: torch.Tensor, columns: int, padding: int = 1) -> torch.Tensor:
-    """Tile (N, C, H, W) images in [0, 1] into one (H', W', C) array, white padding between."""
+FRAME_COLOURS = {"red": (0.85, 0.1, 0.1), "green": (0.1, 0.65, 0.1)}
+
+
+def tile_images(images: torch.Tensor, columns: int, padding: int = 1,
+                frames: list[str | None] | None = None) -> torch.Tensor:
+    """Tile (N, C, H, W) images in [0, 1] into one (H', W', C) array, white padding between;
+    ``frames`` (one colour name of ``FRAME_COLOURS`` or None per image) draws a coloured border
+    in an image's padding (grey images are then tiled in RGB)."""
     count, channels, height, width = images.shape
+    if frames is not None and channels == 1:
+        images, channels = images.repeat(1, 3, 1, 1), 3
+    padding = max(padding, 4) if frames is not None else padding
+    edge = padding // 2                   # a frame takes half of the gap on each side
     rows = -(-count // columns)
     canvas = torch.ones(channels, rows * (height + padding) + padding,
                         columns * (width + padding) + padding)
     for index in range(count):
         top = padding + (index // columns) * (height + padding)
         left = padding + (index % columns) * (width + padding)
+        if frames is not None and frames[index]:
+            colour = torch.tensor(FRAME_COLOURS[frames[index]]).view(3, 1, 1)
+            canvas[:, top - edge:top + height + edge, left - edge:left + width + edge] = colour
         canvas[:, top:top + height, left:left + width] = images[index]
     return canvas.permute(1, 2, 0).clamp(0, 1)
 
 
 def image_grid_figure(rows: dict[str, torch.Tensor], columns: int, scale: float = 1.0,
-                      title: str | None = None):
+                      title: str | None = None, frames: dict[str, list] | None = None):
     """One image grid per labelled row (e.g. a dataset, a model, a learning rate); each row's
-    height follows its tiles' aspect ratio, so no space is wasted."""
-    tiles = {label: tile_images(images.detach().cpu().float(), columns) for label, images in rows.items()}
+    height follows its tiles' aspect ratio, so no space is wasted. ``frames`` maps a row label to
+    per-image frame colours (``tile_images``); every row is then tiled in RGB."""
+    framed = frames is not None
+    tiles = {label: tile_images(images.detach().cpu().float(), columns,
+                                frames=(frames.get(label) or [None] * len(images)) if framed else None)
+             for label, images in rows.items()}
     width = 0.28 * columns * scale
     heights = [width * tiled.shape[0] / tiled.shape[1] for tiled in tiles.values()]
     figure, axes = plt.subplots(len(rows), 1, squeeze=False, figsize=(width + 1.5, sum(heights) + 0.6),

@@ -21,9 +21,10 @@ def _sweep(scheduler):
 
 def test_a_sweep_is_bit_identical_serially_and_on_a_local_cluster(tmp_path, monkeypatch):
     monkeypatch.setenv("AVALIB_CACHE_DIR", str(tmp_path / "serial"))
-    serial, serial_examples = _sweep("serial")
+    serial, serial_examples, serial_frames = _sweep("serial")
     monkeypatch.setenv("AVALIB_CACHE_DIR", str(tmp_path / "cluster"))   # nothing shared
-    cluster, cluster_examples = _sweep("local:2")
+    cluster, cluster_examples, cluster_frames = _sweep("local:2")
+    assert serial_frames == cluster_frames
     assert len(list((tmp_path / "cluster").glob("zemouri-step2-*.pt"))) == 8   # trained there
     pd.testing.assert_frame_equal(serial, cluster, check_exact=True)
     assert list(serial[["Kz", "beta", "seed"]].itertuples(index=False)) == [
@@ -34,12 +35,12 @@ def test_a_sweep_is_bit_identical_serially_and_on_a_local_cluster(tmp_path, monk
 
 
 def test_a_rerun_with_nothing_changed_trains_nothing(monkeypatch):
-    first, _ = _sweep("serial")
+    first, *_ = _sweep("serial")
     monkeypatch.setattr("avalib.zemouri.trainer._train_step2",
                         lambda *a: (_ for _ in ()).throw(AssertionError("retrained")))
     monkeypatch.setattr("avalib.zemouri.trainer._train_step1",
                         lambda *a: (_ for _ in ()).throw(AssertionError("retrained")))
-    again, _ = _sweep("serial")
+    again, *_ = _sweep("serial")
     pd.testing.assert_frame_equal(first, again, check_exact=True)
 
 

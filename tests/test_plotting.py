@@ -23,3 +23,19 @@ def test_latent_scatter_ticks_carry_no_offset_text():
     figure.canvas.draw()
     axis = figure.axes[0]
     assert axis.xaxis.get_offset_text().get_text() == "" and axis.yaxis.get_offset_text().get_text() == ""
+
+
+def test_figure_9_frames_mark_lost_and_restored_labels():
+    from avalib.zemouri.experiment import figure_9_frames
+    frames = figure_9_frames({(0.0, 0.1): torch.tensor([True, False, False]),
+                              (0.1, 0.1): torch.tensor([True, True, False])})
+    assert frames == {"g=0.0 b=0.1": [None, "red", "red"], "g=0.1 b=0.1": [None, "green", "red"]}
+
+
+def test_framed_tiles_draw_the_colour_around_the_image_only():
+    images = torch.zeros(2, 1, 4, 4)
+    tiled = plotting.tile_images(images, columns=2, frames=["red", None])
+    assert tiled.shape[-1] == 3
+    assert torch.allclose(tiled[2, 2], torch.tensor(plotting.FRAME_COLOURS["red"]))   # the frame
+    assert torch.equal(tiled[4, 4], torch.zeros(3))                                   # the image
+    assert torch.equal(tiled[4, 10], torch.ones(3))                # white gap before the next one

@@ -54,3 +54,15 @@ def test_thresholds_are_per_seed():
     mnist = table[(table.dataset == "mnist") & (table.Kz == 2)]
     assert mnist.seed.tolist() == [0, 1, 2]
     assert mnist.epsilon_1.tolist() == [0.005] * 3 and mnist.epsilon_2.tolist() == [0.1] * 3
+
+
+def test_claim_c_counts_every_large_beta_pair_not_only_those_that_lost_labels():
+    frame = synthetic(omniglot_100_works=True)
+    # omniglot K_z = 100 keeps its labels at beta = 0.5 without gamma, and gamma lowers them
+    kept = (frame.dataset == "omniglot") & (frame.Kz == 100) & (frame.beta == 0.5)
+    frame.loc[kept & (frame.gamma == 0.0), "label_agreement"] = 0.95
+    frame.loc[kept & (frame.gamma == 0.1), "label_agreement"] = 0.85
+    table = judge(frame, budget="300 + 100 repeats").set_index("section")
+    assert table.loc["4.4 (C)", "verdict"] == "does not hold"
+    assert "all 8 (dataset, K_z, large beta) pairs" in table.loc["4.4 (C)", "measured"]
+    assert (table.budget == "300 + 100 repeats").all() and table.standard_error.notna().all()

@@ -95,7 +95,9 @@ def score_setting(config: ZemouriConfig, judge_config: DomainClassifierConfig, t
            **reconstruction_metrics(model, test.images, test.labels, classifier,
                                     judge(classifier, test.images)),
            "mean_image_mse": float((test.images - test.images.mean(0)).pow(2).mean())}
-    return {"row": row, "examples": reconstruct(model, test.images[:example_count])}
+    shown = reconstruct(model, test.images[:example_count])
+    correct = judge(classifier, shown)[0].argmax(1) == test.labels[:example_count]
+    return {"row": row, "examples": shown, "example_correct": correct}
 
 
 def sweep(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, seeds, test_count: int,
@@ -103,8 +105,9 @@ def sweep(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, seeds, tes
           threads: int = 1):
     """Train and score every (dataset, K_z, gamma, beta, seed), as units of work on ``scheduler``
     (``avalib.fanout``): first the starts they share (step 1, warm-up), then the settings.
-    Returns (metrics frame, examples): ``examples[(dataset, Kz)]`` maps "input" and "g=.. b=.."
-    to ``example_count`` images of the first seed's models."""
+    Returns (metrics frame, examples, frames): ``examples[(dataset, Kz)]`` maps "input" and
+    "g=.. b=.." to ``example_count`` images of the first seed's models; ``frames`` the same keys
+    to Fig. 9's frame colours (``figure_9_frames``)."""
     for dataset in datasets:                          # the judges, before any worker needs them
         domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
     starts = [dataclasses.replace(base, dataset=d, latent_size=k, seed=s)
@@ -117,13 +120,28 @@ def sweep(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, seeds, tes
                                     for c in settings], scheduler, threads, "settings")
     frame = pd.DataFrame([unit["row"] for unit in units])
     frame.attrs["test_count"] = test_count
-    examples = {}
+    examples, correct = {}, {}
     for config, unit in zip(settings, units):
         if config.seed == seeds[0]:
-            shown = examples.setdefault((config.dataset, config.latent_size),
-                                        {"input": test_images(config.dataset, test_count).images[:example_count]})
+            key = (config.dataset, config.latent_size)
+            shown = examples.setdefault(key, {"input": test_images(config.dataset, test_count)
+                                              .images[:example_count]})
             shown[f"g={config.gamma} b={config.beta}"] = unit["examples"]
-    return frame, examples
+            correct.setdefault(key, {})[(config.gamma, config.beta)] = unit["example_correct"]
+    return frame, examples, {key: figure_9_frames(marks) for key, marks in correct.items()}
+
+
+def figure_9_frames(correct: dict[tuple[float, float], torch.Tensor]) -> dict[str, list]:
+    """The paper's frames on the Fig. 9 grids, per row "g=.. b=..": red where the judge's label
+    of a reconstruction differs from its input's, green where gamma > 0 restored the label that
+    gamma = 0 lost at the same beta; no frame otherwise."""
+    frames = {}
+    for (gamma, beta), right in correct.items():
+        lost = correct.get((0.0, beta))
+        frames[f"g={gamma} b={beta}"] = [
+            "red" if not ok else "green" if gamma > 0 and lost is not None and not lost[i] else None
+            for i, ok in enumerate(right.tolist())]
+    return frames
 
 
 def step1_models(base: ZemouriConfig, datasets, latent_sizes, seeds=(0,)) -> dict:
