@@ -4,6 +4,7 @@ per (dataset, K_z, beta, gamma) for the pictures of Zemouri (2020) section 4.4."
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import pandas as pd
 import torch
@@ -82,19 +83,28 @@ def reconstruction_metrics(model: ZemouriModel, images: torch.Tensor, labels: to
             "frechet_distance": frechet_distance(decoded_features, real_features)}
 
 
+@functools.lru_cache(maxsize=4)
+def _scoring_context(judge_config: DomainClassifierConfig, dataset: str, test_count: int):
+    """What every setting of one dataset is scored against, computed once per process: the test
+    images, the judge, its judgement of the real images and the mean image's pixel MSE."""
+    test = test_images(dataset, test_count)
+    classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
+    return (test, classifier, judge(classifier, test.images),
+            float((test.images - test.images.mean(0)).pow(2).mean()))
+
+
 def score_setting(config: ZemouriConfig, judge_config: DomainClassifierConfig, test_count: int,
                   example_count: int) -> dict:
     """One unit of the sweep: train ``config`` (cached) and score it on the first ``test_count``
     test images (drawn with seed 0: the same for every seed, so seeds are paired). Returns the
     metrics row and the reconstructions of the first ``example_count`` test images."""
-    test = test_images(config.dataset, test_count)
-    classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=config.dataset))
+    test, classifier, real_judgement, mean_image_mse = _scoring_context(judge_config, config.dataset,
+                                                                        test_count)
     model = train(config)
     row = {"dataset": config.dataset, "Kz": config.latent_size, "gamma": config.gamma,
            "beta": config.beta, "seed": config.seed,
-           **reconstruction_metrics(model, test.images, test.labels, classifier,
-                                    judge(classifier, test.images)),
-           "mean_image_mse": float((test.images - test.images.mean(0)).pow(2).mean())}
+           **reconstruction_metrics(model, test.images, test.labels, classifier, real_judgement),
+           "mean_image_mse": mean_image_mse}
     shown = reconstruct(model, test.images[:example_count])
     correct = judge(classifier, shown)[0].argmax(1) == test.labels[:example_count]
     return {"row": row, "examples": shown, "example_correct": correct}
