@@ -134,12 +134,13 @@ def metric_lines_figure(frame, x: str, metrics: list[str], panel: str, line: lis
                               yerr=points.std(ddof=1) if repeats > 1 else None,
                               marker="o", markersize=3, capsize=2, label=label)
             if logx:
-                axis.set_xscale("symlog", linthresh=1e-3)
+                axis.set_xscale("symlog", linthresh=1e-4)
             axis.set_title(f"{name}: {metric}", fontsize=9)
             axis.set_xlabel(x + (" (symmetric log scale)" if logx else ""), fontsize=8)
             axis.set_ylabel(metric, fontsize=8)
             axis.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=7, title=f"mean +- SD over {repeats} {spread}s" if repeats > 1 else None,
+    axes[0, 0].legend(fontsize=7, title=f"mean +- SD over up to {repeats} {spread}s (no bar: one)"
+                      if repeats > 1 else None,
                       title_fontsize=7)
     if title:
         figure.suptitle(title)

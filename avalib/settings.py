@@ -61,11 +61,20 @@ def numbers(minimum: float = 0.0, strict: bool = False, optional: bool = False) 
     return rule
 
 
-def integers(minimum: int = 0) -> Rule:
+def integers(minimum: int = 0, empty: bool = False) -> Rule:
+    """A list of distinct integers >= minimum, non-empty unless ``empty``."""
     def rule(v):
-        if not isinstance(v, list) or not v or not all(_integer(x) and x >= minimum for x in v) \
-                or len(set(v)) != len(v):
-            return f"must be a non-empty list of distinct integers >= {minimum}"
+        if not isinstance(v, list) or (not v and not empty) \
+                or not all(_integer(x) and x >= minimum for x in v) or len(set(v)) != len(v):
+            return (f"must be a {'' if empty else 'non-empty '}list of distinct integers >= {minimum}")
+    return rule
+
+
+def subset_of(allowed) -> Rule:
+    """A list (possibly empty) of distinct names from ``allowed``."""
+    def rule(v):
+        if not isinstance(v, list) or len(set(v)) != len(v) or not set(v) <= set(allowed):
+            return f"must be a list of distinct names from: {', '.join(allowed)}"
     return rule
 
 
@@ -140,30 +149,51 @@ class NguyenSettings(NotebookSettings):
 
 
 @dataclass(frozen=True)
-class LatentSpaceSettings(NotebookSettings):
+class ZemouriSettings(NotebookSettings):
+    """What notebooks 02 and 03 share (03 reuses 02's step-1 models and warm-ups)."""
+
     profile: str = PROFILE
     datasets: list = rule(names(ZEMOURI_DATASETS))
     latent_sizes: list = rule(integers(1))
     seeds: list = SEEDS
     train_size: int | None = rule(count(1, optional=True))
     step1_epochs: int = rule(count(1))
+    n_dis: int = rule(count(1))
     warmup_steps: int = rule(count(0))
     step2_steps: int = rule(count(0))
     test_size: int = rule(count(1))
     threads: int = THREADS
+    scheduler: str | None = SCHEDULER
 
 
 @dataclass(frozen=True)
-class AblationSettings(LatentSpaceSettings):
-    """Notebook 02's settings (03 reuses its step-1 models and warm-ups) and the sweep's."""
+class LatentSpaceSettings(ZemouriSettings):
+    """Notebook 02: step 1, and its learning curves where it collapses."""
+
+    curve_datasets: list = rule(subset_of(ZEMOURI_DATASETS))
+    curve_epochs: list = rule(integers(1))
+
+
+@dataclass(frozen=True)
+class AblationSettings(ZemouriSettings):
+    """Notebook 03: the sweep, the focus of the beta claims and the budget pilot."""
 
     betas: list = rule(numbers(0.0))
     gammas: list = rule(numbers(0.0))
+    focus_seeds: list = rule(integers(0, empty=True))
+    focus_n_dis: list = rule(integers(1, empty=True))
+    focus_step2_steps: list = rule(integers(1, empty=True))
+    pilot_betas: list = rule(lambda v: None if v == [] else numbers(0.0)(v))
+    pilot_steps: list = rule(integers(1, empty=True))
     example_count: int = rule(count(1))
     judge_train_size: int | None = rule(count(1, optional=True))
     judge_epochs: int = rule(count(1))
     cifar10_steps: int = rule(count(1))
-    scheduler: str | None = SCHEDULER
+
+    def check(self):
+        if 0.0 not in self.betas:
+            raise ValueError(f"parameter betas={self.betas!r}: must include 0.0 (every claim "
+                             "compares with beta = 0)")
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ JUDGE = DomainClassifierConfig("toy", train_size=None, epochs=1, batch_size=16)
 
 
 def _sweep(scheduler):
-    return experiment.sweep(TOY, ["toy"], [2, 3], [0.0, 0.1], [0.0], [0, 1], 32, 4, JUDGE,
-                            scheduler=scheduler)
+    settings = experiment.sweep_settings(TOY, ["toy"], [2, 3], [0.0, 0.1], [0.0], [0, 1])
+    return experiment.sweep(settings, 32, 4, JUDGE, scheduler=scheduler)
 
 
 def test_a_sweep_is_bit_identical_serially_and_on_a_local_cluster(tmp_path, monkeypatch):
@@ -28,7 +28,7 @@ def test_a_sweep_is_bit_identical_serially_and_on_a_local_cluster(tmp_path, monk
     assert len(list((tmp_path / "cluster").glob("zemouri-step2-*.pt"))) == 8   # trained there
     pd.testing.assert_frame_equal(serial, cluster, check_exact=True)
     assert list(serial[["Kz", "beta", "seed"]].itertuples(index=False)) == [
-        (k, b, s) for k in (2, 3) for b in (0.0, 0.1) for s in (0, 1)]            # key order
+        (k, b, s) for s in (0, 1) for k in (2, 3) for b in (0.0, 0.1)]            # key order
     for key, rows in serial_examples.items():
         for label, images in rows.items():
             assert torch.equal(images, cluster_examples[key][label])

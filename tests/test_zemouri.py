@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from avalib.zemouri import trainer as zemouri
-from avalib.zemouri.model import (adversarial_loss, discriminator_loss, feature_reconstruction_loss,
-                                  kl_loss, latent_loss)
+from avalib.zemouri.model import (FrozenEncoding, adversarial_loss, discriminator_loss,
+                                  feature_reconstruction_loss, kl_loss, latent_loss)
 from avalib.zemouri.trainer import ZemouriConfig
 
 TOY = ZemouriConfig(dataset="toy", latent_size=3, train_size=None, step1_epochs=1, warmup_steps=2,
@@ -69,18 +69,45 @@ def test_step2_leaves_the_frozen_networks_untouched_and_without_gradients():
     decoder, discriminator = snapshot(model.decoder), snapshot(model.discriminator)
     images = zemouri.training_images(TOY).images
     optimisers = zemouri.optimisers(model)
-    zemouri.algorithm2_iteration(model, images, torch.arange(16), optimisers, beta=0.5, gamma=0.1,
+    zemouri.algorithm2_iteration(model, images, FrozenEncoding(model.encoder, images), torch.arange(16), optimisers, beta=0.5, gamma=0.1,
                                  generator=torch.Generator().manual_seed(0))
     assert not changed(encoder, model.encoder) and not changed(classifier, model.classifier)
     assert all(p.grad is None for p in [*model.encoder.parameters(), *model.classifier.parameters()])
     assert changed(decoder, model.decoder) and changed(discriminator, model.discriminator)
 
 
+def test_precomputed_encoding_equals_encoding_each_batch():
+    model = zemouri.encoder_classifier(TOY)
+    images = zemouri.training_images(TOY).images
+    index = torch.tensor([3, 0, 7])
+    once, each = FrozenEncoding(model.encoder, images)[index], FrozenEncoding(model.encoder, images, False)[index]
+    for a, b in zip([*once[:2], *once[2]], [*each[:2], *each[2]]):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("beta, gamma", [(0.0, 0.0), (0.3, 0.0), (0.0, 0.3)])
+def test_a_zero_weighted_term_computed_without_its_graph_gives_the_same_decoder_gradient(beta, gamma):
+    """decoder_losses(..., latent_gradient=gamma != 0, adversarial_gradient=beta != 0) is what the
+    trainer calls: the decoder's gradient of eq. 8 must equal the one through every term's graph."""
+    model = zemouri.encoder_classifier(TOY)
+    images = zemouri.training_images(TOY).images[:16]
+    encoding = FrozenEncoding(model.encoder, images)[torch.arange(16)]
+    gradients = []
+    for shortcut in (False, True):
+        torch.manual_seed(5)
+        rec, adv, lat = model.decoder_losses(images, encoding, latent_gradient=not shortcut or gamma != 0,
+                                             adversarial_gradient=not shortcut or beta != 0)
+        gradients.append(torch.autograd.grad(rec + beta * adv + gamma * lat,
+                                             list(model.decoder.parameters())))
+    for full, short in zip(*gradients):
+        assert torch.equal(full, short)
+
+
 def test_decoder_update_does_not_move_the_discriminator():
     model = zemouri.encoder_classifier(dataclasses.replace(TOY, n_dis=0))
     discriminator = snapshot(model.discriminator)
     images = zemouri.training_images(TOY).images
-    zemouri.algorithm2_iteration(model, images, torch.arange(16), zemouri.optimisers(model),
+    zemouri.algorithm2_iteration(model, images, FrozenEncoding(model.encoder, images), torch.arange(16), zemouri.optimisers(model),
                                  beta=1.0, gamma=1.0, generator=torch.Generator().manual_seed(0))
     assert not changed(discriminator, model.discriminator)
 
@@ -114,7 +141,7 @@ def test_nan_loss_is_an_error_not_a_result():
     images = zemouri.training_images(TOY).images.clone()
     images[0, 0, 0, 0] = float("nan")
     with pytest.raises(FloatingPointError):
-        zemouri.algorithm2_iteration(model, images, torch.arange(16), zemouri.optimisers(model),
+        zemouri.algorithm2_iteration(model, images, FrozenEncoding(model.encoder, images), torch.arange(16), zemouri.optimisers(model),
                                      0.1, 0.1, torch.Generator().manual_seed(0))
 
 
@@ -151,3 +178,24 @@ def test_the_kl_weight_and_its_warm_up_enter_step_1(monkeypatch):
     assert weights[4:] == [0.5] * 4
     with pytest.raises(ValueError, match="kl_weight=-1"):
         dataclasses.replace(TOY, kl_weight=-1)
+
+
+def test_the_sweep_spends_seeds_where_the_claims_are():
+    """The first seed trains the whole grid (the figures); the other seeds the settings a claim
+    uses; the focus of the beta claims (MNIST, K_z = 2, gamma = 0) gets its extra seeds and is
+    trained again at each extra n_dis and budget."""
+    from avalib.zemouri.experiment import sweep_settings
+    base = ZemouriConfig(n_dis=5, step2_steps=100)
+    settings = sweep_settings(base, ["mnist", "omniglot_alphabets"], [2, 100], [0.0, 0.01, 0.1],
+                              [0.0, 0.1], [0, 1], focus_seeds=[2], focus_n_dis=[1],
+                              focus_step2_steps=[400])
+    assert len(settings) == len(set(settings))
+    keys = {(c.dataset, c.latent_size, c.gamma, c.beta, c.seed, c.n_dis, c.step2_steps) for c in settings}
+    assert ("omniglot_alphabets", 100, 0.1, 0.01, 0, 5, 100) in keys          # figures: seed 0 only
+    assert ("omniglot_alphabets", 100, 0.1, 0.01, 1, 5, 100) not in keys
+    assert ("omniglot_alphabets", 100, 0.1, 0.1, 1, 5, 100) in keys           # claim C
+    assert ("mnist", 2, 0.0, 0.01, 2, 5, 100) in keys                          # focus seed
+    assert ("mnist", 100, 0.0, 0.01, 2, 5, 100) not in keys
+    assert {(n, t) for (d, k, g, b, s, n, t) in keys} == {(5, 100), (1, 100), (5, 400)}
+    assert all((d, k, g) == ("mnist", 2, 0.0) for (d, k, g, b, s, n, t) in keys if (n, t) != (5, 100))
+    assert len([key for key in keys if key[5:] == (1, 100)]) == 3 * 3          # 3 betas x 3 seeds

@@ -66,3 +66,20 @@ def test_claim_c_counts_every_large_beta_pair_not_only_those_that_lost_labels():
     assert table.loc["4.4 (C)", "verdict"] == "does not hold"
     assert "all 8 (dataset, K_z, large beta) pairs" in table.loc["4.4 (C)", "measured"]
     assert (table.budget == "300 + 100 repeats").all() and table.standard_error.notna().all()
+
+
+def test_beta_claims_are_judged_again_at_each_budget_and_marked_when_the_verdict_changes():
+    frame = synthetic(omniglot_100_works=True).assign(n_dis=5, step2_steps=100)
+    focus = frame[(frame.dataset == "mnist") & (frame.Kz == 2) & (frame.gamma == 0.0)]
+    longer = focus.assign(step2_steps=400, sharpness_ratio=0.5 + focus.seed / 1000)  # never sharper
+    other_n_dis = focus.assign(n_dis=1)
+    more_seeds = focus.assign(seed=focus.seed + 3)      # the focus has more seeds than the grid
+    table = judge(pd.concat([frame, more_seeds, longer, other_n_dis]), budget="100 repeats")
+    assert len(table) == 8 + 5 + 5
+    assert table.set_index("section").loc["4.4 (A)", "seeds"] == 3            # paired by seed
+    at_400 = table[table.condition == "n_dis = 5, 400 step-2 repeats"].set_index("section")
+    assert at_400.loc["4.4 (B2)", "verdict"] == "does not hold"
+    own = table[table.condition.str.endswith("(the sweep's)")].set_index("section")
+    assert own.loc["4.4 (B2)", "verdict"] == "holds" and own.loc["4.4 (B2)", "budget_dependent"]
+    assert not own.loc["4.4 (B3)", "budget_dependent"] and not own.loc["4.4 (A)", "budget_dependent"]
+    assert set(thresholds_table(pd.concat([frame, longer])).step2_steps) == {100, 400}

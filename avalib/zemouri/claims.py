@@ -13,6 +13,7 @@ from avalib import claims as rule
 PAPER = "Zemouri (2020)"
 EVIDENCE = "03_beta_gamma_ablation/metrics.csv"
 FOCUS = "mnist"                  # the dataset of the beta claims (B), at K_z = 2
+FOCUS_LATENT_SIZE = 2
 
 SHARPER = 0.10                   # eps_1: sharpness ratio above beta = 0's by this fraction
 LABELS_LOST = 0.10               # eps_2: label agreement this far below beta = 0's
@@ -21,6 +22,12 @@ AGREEMENT_KEPT = 0.05            # "still matching": agreement within this of be
 RESTORED = 0.05                  # C: gamma = 0.1 raises agreement by more than this
 NO_BETTER_THAN_MEAN = 0.8        # D: pixel MSE / the mean image's MSE above this
 LARGE_BETAS = (0.1, 0.5)         # C: the betas section 4.4 calls large
+
+
+def claims_use(gamma: float, beta: float) -> bool:
+    """Whether a claim of section 4.4 uses the settings at (gamma, beta) (of any dataset and K_z):
+    every gamma = 0 setting (A, B, D, the thresholds) and the large betas at any gamma (C)."""
+    return gamma == 0.0 or beta in LARGE_BETAS
 
 
 def _at(frame: pd.DataFrame, **where) -> pd.DataFrame:
@@ -35,18 +42,25 @@ def _seeds(frame: pd.DataFrame, column: str, **where) -> np.ndarray:
     return _at(frame, **where).sort_values("seed")[column].to_numpy(dtype=float)
 
 
+def _pair(frame: pd.DataFrame, column: str, first: dict, second: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``column`` at two settings over the seeds both have (paired by seed)."""
+    a, b = (_at(frame, **where).set_index("seed")[column] for where in (first, second))
+    common = sorted(set(a.index) & set(b.index))
+    return a[common].to_numpy(dtype=float), b[common].to_numpy(dtype=float)
+
+
 def thresholds_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, K_z, seed) at gamma = 0: eps_1, the first beta > 0 whose sharpness ratio
+    """Per (dataset, K_z, [n_dis, step2_steps,] seed) at gamma = 0: eps_1, the first beta > 0 whose sharpness ratio
     exceeds beta = 0's by SHARPER, and eps_2, the first beta whose label agreement falls
     LABELS_LOST below beta = 0's; NaN when never reached."""
     rows = []
-    for (dataset, latent_size, seed), group in _at(frame, gamma=0.0).groupby(
-            ["dataset", "Kz", "seed"], sort=False):
+    keys = ["dataset", "Kz", *[c for c in ("n_dis", "step2_steps") if c in frame], "seed"]
+    for values, group in _at(frame, gamma=0.0).groupby(keys, sort=False):
         group = group.sort_values("beta")
         base = group.iloc[0]
         sharper = group[(group.beta > 0) & (group.sharpness_ratio > (1 + SHARPER) * base.sharpness_ratio)]
         broken = group[(group.beta > 0) & (group.label_agreement < base.label_agreement - LABELS_LOST)]
-        rows.append({"dataset": dataset, "Kz": latent_size, "seed": seed,
+        rows.append({**dict(zip(keys, values)),
                      "epsilon_1": float(sharper.beta.min()) if len(sharper) else float("nan"),
                      "epsilon_2": float(broken.beta.min()) if len(broken) else float("nan")})
     return pd.DataFrame(rows)
@@ -60,27 +74,31 @@ def _mean(values: np.ndarray) -> float:
     return float(np.nanmean(values)) if len(values) and np.isfinite(values).any() else float("nan")
 
 
-def judge(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
-    """Every claim of section 4.4 with its test on the seeds of ``frame`` (the sweep's metrics,
-    one row per dataset, K_z, gamma, beta and seed), Holm over the table; each row says the
-    seeds, the difference and its standard error (the spread), and the training ``budget``."""
-    datasets = list(dict.fromkeys(frame["dataset"]))
-    records, tests = [], []
+def _claims(frame: pd.DataFrame, only_beta_claims: bool = False) -> list[tuple]:
+    """(section, words, measured, test text, test) of every claim of section 4.4 on ``frame``
+    (one n_dis and budget), or only the beta claims (B) of the focus."""
+    records = []
 
     def add(section, words, measured, test_text, test):
-        records.append((section, words, measured, test_text))
-        tests.append(test)
+        records.append((section, words, measured, test_text, test))
 
+    datasets = list(dict.fromkeys(frame["dataset"]))
     def focus(column, beta, gamma=0.0):
         return _seeds(frame, column, dataset=FOCUS, Kz=2, beta=beta, gamma=gamma)
 
-    mse = {d: (_seeds(frame, "pixel_mse", dataset=d, Kz=100, beta=0.0, gamma=0.0),
-               _seeds(frame, "pixel_mse", dataset=d, Kz=2, beta=0.0, gamma=0.0)) for d in datasets}
-    add("4.4 (A)", "At beta = 0, K_z = 100 reconstructs better than K_z = 2",
-        "; ".join(f"{d}: pixel MSE {_mean(big):.4f} (K_z=100) vs {_mean(small):.4f} (K_z=2)"
-                  for d, (big, small) in mse.items()),
-        "K_z = 100's pixel MSE < K_z = 2's on every dataset",
-        _all([rule.compare(big, small, "<") for big, small in mse.values()], "<"))
+    def against_zero(column, beta):
+        """(column at beta, column at beta = 0) of the focus, paired by seed."""
+        return _pair(frame, column, dict(dataset=FOCUS, Kz=2, beta=beta, gamma=0.0),
+                     dict(dataset=FOCUS, Kz=2, beta=0.0, gamma=0.0))
+
+    if not only_beta_claims:
+        mse = {d: _pair(frame, "pixel_mse", dict(dataset=d, Kz=100, beta=0.0, gamma=0.0),
+                        dict(dataset=d, Kz=2, beta=0.0, gamma=0.0)) for d in datasets}
+        add("4.4 (A)", "At beta = 0, K_z = 100 reconstructs better than K_z = 2",
+            "; ".join(f"{d}: pixel MSE {_mean(big):.4f} (K_z=100) vs {_mean(small):.4f} (K_z=2)"
+                      for d, (big, small) in mse.items()),
+            "K_z = 100's pixel MSE < K_z = 2's on every dataset",
+            _all([rule.compare(big, small, "<") for big, small in mse.values()], "<"))
 
     thresholds = thresholds_table(frame)
     own = thresholds[(thresholds.dataset == FOCUS) & (thresholds.Kz == 2)].sort_values("seed")
@@ -97,7 +115,8 @@ def judge(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
         + ", ".join(f"{_mean(v):.2f} at {b}" for b, v in low.items()),
         f"sharpness ratio < {BLURRED} and no more than {SHARPER:.0%} above beta = 0's, at 0.001 and 0.003",
         _all([rule.compare(v, np.full_like(v, BLURRED), "<") for v in low.values()]
-             + [rule.compare(v / sharp0, np.ones_like(v), "<=", SHARPER) for v in low.values()], "<"))
+             + [rule.compare(v / zero, np.ones_like(v), "<=", SHARPER)
+                for v, zero in (against_zero("sharpness_ratio", b) for b in low)], "<"))
 
     middle = {b: (focus("sharpness_ratio", b), focus("label_agreement", b)) for b in (0.005, 0.01)}
     add("4.4 (B2)", "0.005 <= beta <= 0.01: clearer, more realistic outputs that still match",
@@ -105,15 +124,17 @@ def judge(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
                   for b, (s, a) in middle.items()) + f" (beta = 0: {_mean(sharp0):.2f}, {_mean(agree0):.3f})",
         f"sharpness ratio more than {SHARPER:.0%} above beta = 0's and agreement within "
         f"{AGREEMENT_KEPT} of it, at 0.005 and 0.01",
-        _all([rule.compare(s / sharp0, np.ones_like(s), ">", SHARPER) for s, _ in middle.values()]
-             + [rule.compare(a, agree0, ">=", AGREEMENT_KEPT) for _, a in middle.values()], ">"))
+        _all([rule.compare(s / zero, np.ones_like(s), ">", SHARPER)
+              for s, zero in (against_zero("sharpness_ratio", b) for b in middle)]
+             + [rule.compare(*against_zero("label_agreement", b), ">=", AGREEMENT_KEPT) for b in middle],
+             ">"))
 
     high = focus("label_agreement", 0.1)
     add("4.4 (B3)", "beta = 0.1: generative effect dominant, most outputs do not match their inputs",
         f"label agreement {_mean(high):.3f} at beta = 0.1 vs {_mean(agree0):.3f} at beta = 0",
         f"agreement < 0.5 and more than {LABELS_LOST} below beta = 0's",
         _all([rule.compare(high, np.full_like(high, 0.5), "<"),
-              rule.compare(high, agree0, "<", LABELS_LOST)], "<"))
+              rule.compare(*against_zero("label_agreement", 0.1), "<", LABELS_LOST)], "<"))
 
     add("4.4 (B4)", "0.003 < eps_1 <= 0.005 and 0.01 < eps_2 <= 0.1 (MNIST, K_z = 2)",
         f"eps_1 = {_mean(eps1):g}, eps_2 = {_mean(eps2):g}",
@@ -125,41 +146,78 @@ def judge(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
               rule.compare(eps2, np.full_like(eps2, 0.01), ">"),
               rule.compare(np.full_like(eps2, 0.5), eps2, ">")], ">"))
 
-    pairs, restore_tests = [], []
-    for d in datasets:                   # every large-beta pair, not only those that lost labels
-        for k in sorted(set(frame.Kz)):
-            for b in LARGE_BETAS:
-                without = _seeds(frame, "label_agreement", dataset=d, Kz=k, beta=b, gamma=0.0)
-                with_gamma = _seeds(frame, "label_agreement", dataset=d, Kz=k, beta=b, gamma=0.1)
-                if len(without) and len(with_gamma):
-                    pairs.append(f"{d} K_z={k} beta={b}: {_mean(without):.2f} -> {_mean(with_gamma):.2f}")
-                    restore_tests.append(rule.compare(with_gamma, without, ">", RESTORED))
-    add("4.4 (C)", "gamma = 0.1 restores class agreement where large beta (0.1, 0.5) lost it",
-        f"label agreement at gamma = 0 -> 0.1 in all {len(pairs)} (dataset, K_z, large beta) pairs: "
-        + "; ".join(pairs),
-        f"agreement rises by more than {RESTORED} in every pair (paired over seeds; no pair "
-        "selected by its gamma = 0 value)",
-        _all(restore_tests, ">") if restore_tests else rule.Test(float("nan"), float("nan"), 0,
-                                                                 float("nan"), float("nan")))
+    if not only_beta_claims:
+        pairs, restore_tests = [], []
+        for d in datasets:                   # every large-beta pair, not only those that lost labels
+            for k in sorted(set(frame.Kz)):
+                for b in LARGE_BETAS:
+                    with_gamma, without = _pair(frame, "label_agreement",
+                                                dict(dataset=d, Kz=k, beta=b, gamma=0.1),
+                                                dict(dataset=d, Kz=k, beta=b, gamma=0.0))
+                    if len(without) and len(with_gamma):
+                        pairs.append(f"{d} K_z={k} beta={b}: {_mean(without):.2f} -> {_mean(with_gamma):.2f}")
+                        restore_tests.append(rule.compare(with_gamma, without, ">", RESTORED))
+        add("4.4 (C)", "gamma = 0.1 restores class agreement where large beta (0.1, 0.5) lost it",
+            f"label agreement at gamma = 0 -> 0.1 in all {len(pairs)} (dataset, K_z, large beta) pairs: "
+            + "; ".join(pairs),
+            f"agreement rises by more than {RESTORED} in every pair (paired over seeds; no pair "
+            "selected by its gamma = 0 value)",
+            _all(restore_tests, ">") if restore_tests else rule.Test(float("nan"), float("nan"), 0,
+                                                                     float("nan"), float("nan")))
 
-    omniglot = next((d for d in datasets if d.startswith("omniglot")), None)
-    if omniglot:
-        def ratio(d, k):
-            return (_seeds(frame, "pixel_mse", dataset=d, Kz=k, beta=0.0, gamma=0.0)
-                    / _seeds(frame, "mean_image_mse", dataset=d, Kz=k, beta=0.0, gamma=0.0))
-        two, hundred = ratio(omniglot, 2), ratio(omniglot, 100)
-        add("4.4 (D)", "Reconstruction is impossible for Omniglot in 2-D (but not in 100-D)",
-            "pixel MSE / the mean image's at beta = 0, K_z = 2: "
-            + "; ".join(f"{d} {_mean(ratio(d, 2)):.2f}" for d in datasets)
-            + f"; {omniglot} at K_z = 100: {_mean(hundred):.2f}",
-            f"{omniglot}'s K_z = 2 ratio above {NO_BETTER_THAN_MEAN} (no better than the mean image) "
-            f"and its K_z = 100 ratio below it",
-            _all([rule.compare(two, np.full_like(two, NO_BETTER_THAN_MEAN), ">"),
-                  rule.compare(np.full_like(hundred, NO_BETTER_THAN_MEAN), hundred, ">")], ">"))
+        omniglot = next((d for d in datasets if d.startswith("omniglot")), None)
+        if omniglot:
+            def ratio(d, k):
+                return (_seeds(frame, "pixel_mse", dataset=d, Kz=k, beta=0.0, gamma=0.0)
+                        / _seeds(frame, "mean_image_mse", dataset=d, Kz=k, beta=0.0, gamma=0.0))
+            two, hundred = ratio(omniglot, 2), ratio(omniglot, 100)
+            add("4.4 (D)", "Reconstruction is impossible for Omniglot in 2-D (but not in 100-D)",
+                "pixel MSE / the mean image's at beta = 0, K_z = 2: "
+                + "; ".join(f"{d} {_mean(ratio(d, 2)):.2f}" for d in datasets)
+                + f"; {omniglot} at K_z = 100: {_mean(hundred):.2f}",
+                f"{omniglot}'s K_z = 2 ratio above {NO_BETTER_THAN_MEAN} (no better than the mean image) "
+                f"and its K_z = 100 ratio below it",
+                _all([rule.compare(two, np.full_like(two, NO_BETTER_THAN_MEAN), ">"),
+                      rule.compare(np.full_like(hundred, NO_BETTER_THAN_MEAN), hundred, ">")], ">"))
 
+    return records
+
+
+def _variants(frame: pd.DataFrame) -> list[tuple[int, int]]:
+    """The (n_dis, step2_steps) of ``frame``'s rows, the sweep's own (the most rows) first."""
+    if "n_dis" not in frame:
+        return [(None, None)]
+    counts = frame.groupby(["n_dis", "step2_steps"]).size().sort_values(ascending=False, kind="stable")
+    return [tuple(int(v) for v in index) for index in counts.index]
+
+
+def judge(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
+    """Every claim of section 4.4 with its test on the seeds of ``frame`` (the sweep's metrics,
+    one row per dataset, K_z, gamma, beta and seed, and where present n_dis and step2_steps), Holm
+    over the whole table. The sweep's own n_dis and budget (``budget`` describes it) decide every
+    claim; each further (n_dis, step2_steps) of the focus decides the beta claims (B) again, as
+    rows with that condition. ``budget_dependent`` marks a B claim whose verdict differs between
+    two budgets at one n_dis. Each row says the seeds, the difference and its standard error."""
+    records, conditions = [], []
+    variants = _variants(frame)
+    for number, (n_dis, steps) in enumerate(variants):
+        part = frame if n_dis is None else frame[(frame.n_dis == n_dis) & (frame.step2_steps == steps)]
+        found = _claims(part, only_beta_claims=number > 0)
+        records += found
+        condition = "" if len(variants) == 1 else (f"n_dis = {n_dis}, {steps} step-2 repeats"
+                                                   + (" (the sweep's)" if number == 0 else ""))
+        conditions += [(condition, n_dis, steps, budget if number == 0 else
+                        f"{steps} step-2 repeats, n_dis = {n_dis}")] * len(found)
+    tests = [record[-1] for record in records]
     verdicts, _, _ = rule.decide(tests)
-    claims = [rule.Claim(PAPER, section, words, measured, test_text, verdict, EVIDENCE)
-              for (section, words, measured, test_text), verdict in zip(records, verdicts)]
+    claims = [rule.Claim(PAPER, section, words, measured, test_text, verdict, EVIDENCE, condition[0])
+              for (section, words, measured, test_text, _), verdict, condition
+              in zip(records, verdicts, conditions)]
+    by_n_dis: dict[tuple, set] = {}
+    for (section, *_), verdict, (_, n_dis, _, _) in zip(records, verdicts, conditions):
+        by_n_dis.setdefault((section, n_dis), set()).add(verdict)
     extra = [{"seeds": test.seeds, "difference": test.difference,
-              "standard_error": test.standard_error, "budget": budget} for test in tests]
+              "standard_error": test.standard_error, "budget": condition[3],
+              "budget_dependent": len(by_n_dis[(section, condition[1])]) > 1}
+             for (section, *_), test, condition in zip(records, tests, conditions)]
     return rule.claims_frame(claims, extra)

@@ -9,17 +9,22 @@ import functools
 import pandas as pd
 import torch
 
+from avalib.cache import cached
 from avalib.data import load_dataset
 from avalib.fanout import compute
 from avalib.domain_classifier import DomainClassifier, DomainClassifierConfig, domain_classifier, judge
 from avalib.metrics import frechet_distance, laplacian_sharpness
 from avalib.training import in_batches
 from avalib.zemouri.model import ZemouriModel, feature_reconstruction_loss, kl_loss
-from avalib.zemouri.trainer import ZemouriConfig, encoder_classifier, reconstruct, train, warm_start
+from avalib.zemouri.claims import FOCUS, FOCUS_LATENT_SIZE, claims_use
+from avalib.zemouri.trainer import (TRAINING_CODE, ZemouriConfig, encoder_classifier, reconstruct,
+                                    step1_curve, step2_curve, train, warm_start)
 
 ACTIVE_UNIT_VARIANCE = 0.01       # Burda et al. (2016)'s threshold for an active latent unit
 PAPER_BETAS = (0.0, 0.001, 0.003, 0.005, 0.01, 0.1, 0.5)
 PAPER_GAMMAS = (0.0, 0.1)
+# The modules whose code decides a cached learning curve (training and scoring).
+SCORING_CODE = TRAINING_CODE + ("avalib.zemouri.experiment", "avalib.metrics", "avalib.domain_classifier")
 
 
 def test_images(dataset: str, count: int | None, seed: int = 0):
@@ -27,20 +32,54 @@ def test_images(dataset: str, count: int | None, seed: int = 0):
 
 
 @torch.no_grad()
+def _step1_scores(model: ZemouriModel, test_count: int | None) -> dict:
+    test = test_images(model.config.dataset, test_count)
+    mean, log_variance = in_batches(model.encoder, test.images)
+    logits, = in_batches(model.classifier, mean)
+    return {"classifier_test_accuracy": float((logits.argmax(1) == test.labels).float().mean()),
+            "test_kl_nats": float(kl_loss(mean, log_variance, "sum")),
+            "active_units": int((mean.var(0) > ACTIVE_UNIT_VARIANCE).sum())}
+
+
+@torch.no_grad()
 def step1_row(model: ZemouriModel, test_count: int | None) -> dict:
     """Classifier accuracy on the test split (on the posterior mean), the test KL (eq. 4, summed
     over latent units, nats per image) and the active latent units (Burda et al. 2016: the
     variance over test images of a unit's posterior mean exceeds ACTIVE_UNIT_VARIANCE)."""
-    test = test_images(model.config.dataset, test_count)
-    mean, log_variance = in_batches(model.encoder, test.images)
-    logits, = in_batches(model.classifier, mean)
-    return {"dataset": model.config.dataset, "Kz": model.config.latent_size, "seed": model.config.seed,
-            "kl_reduction": model.config.kl_reduction, "kl_weight": model.config.kl_weight,
-            "classes": int(load_dataset(model.config.dataset, "train").labels.max()) + 1,
-            "classifier_test_accuracy": float((logits.argmax(1) == test.labels).float().mean()),
-            "test_kl_nats": float(kl_loss(mean, log_variance, "sum")),
-            "active_units": int((mean.var(0) > ACTIVE_UNIT_VARIANCE).sum()),
+    config = model.config
+    return {"dataset": config.dataset, "Kz": config.latent_size, "seed": config.seed,
+            "kl_reduction": config.kl_reduction, "kl_weight": config.kl_weight,
+            "kl_weight_per_unit": kl_weight_per_unit(config),
+            "classes": int(load_dataset(config.dataset, "train").labels.max()) + 1,
+            **_step1_scores(model, test_count),
             "train_last_epoch_cat": model.history["step1"]["last_epoch_cat"]}
+
+
+def kl_weight_per_unit(config: ZemouriConfig) -> float:
+    """The weight each latent unit's KL gets in eq. 6 as trained: kl_weight, divided by K_z when
+    the KL is averaged over units (so the mean makes the objective depend on K_z)."""
+    return config.kl_weight / (config.latent_size if config.kl_reduction == "mean" else 1)
+
+
+def _step1_curve(config: ZemouriConfig, epochs: tuple[int, ...], test_count: int | None) -> dict:
+    rows = []
+
+    def score(epoch: int, model: ZemouriModel) -> None:
+        if epoch in epochs:
+            rows.append({"dataset": config.dataset, "Kz": config.latent_size, "seed": config.seed,
+                         "epoch": epoch, **_step1_scores(model, test_count)})
+    step1_curve(dataclasses.replace(config, step1_epochs=max(epochs)), score)
+    return {"rows": rows}
+
+
+def step1_learning_curve(config: ZemouriConfig, epochs, test_count: int | None) -> pd.DataFrame:
+    """Step 1's test accuracy, KL and active units after each of ``epochs`` (one run of
+    max(epochs) epochs, cached as one unit): whether a collapse is the method or the budget."""
+    epochs = tuple(sorted(epochs))
+    state = cached("zemouri-step1-curve", {**config.step1_fields(), "epochs": epochs,
+                                           "test_count": test_count},
+                   lambda: _step1_curve(config, epochs, test_count), SCORING_CODE)
+    return pd.DataFrame(state["rows"])
 
 
 @torch.no_grad()
@@ -93,6 +132,15 @@ def _scoring_context(judge_config: DomainClassifierConfig, dataset: str, test_co
             float((test.images - test.images.mean(0)).pow(2).mean()))
 
 
+def _setting_columns(config: ZemouriConfig) -> dict:
+    return {"dataset": config.dataset, "Kz": config.latent_size, "n_dis": config.n_dis,
+            "step2_steps": config.step2_steps, "gamma": config.gamma, "beta": config.beta,
+            "seed": config.seed}
+
+
+SETTING_INDEX = ["dataset", "Kz", "n_dis", "step2_steps", "gamma", "beta", "seed"]
+
+
 def score_setting(config: ZemouriConfig, judge_config: DomainClassifierConfig, test_count: int,
                   example_count: int) -> dict:
     """One unit of the sweep: train ``config`` (cached) and score it on the first ``test_count``
@@ -101,8 +149,7 @@ def score_setting(config: ZemouriConfig, judge_config: DomainClassifierConfig, t
     test, classifier, real_judgement, mean_image_mse = _scoring_context(judge_config, config.dataset,
                                                                         test_count)
     model = train(config)
-    row = {"dataset": config.dataset, "Kz": config.latent_size, "gamma": config.gamma,
-           "beta": config.beta, "seed": config.seed,
+    row = {**_setting_columns(config),
            **reconstruction_metrics(model, test.images, test.labels, classifier, real_judgement),
            "mean_image_mse": mean_image_mse}
     shown = reconstruct(model, test.images[:example_count])
@@ -110,35 +157,110 @@ def score_setting(config: ZemouriConfig, judge_config: DomainClassifierConfig, t
     return {"row": row, "examples": shown, "example_correct": correct}
 
 
-def sweep(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, seeds, test_count: int,
-          example_count: int, judge_config: DomainClassifierConfig, scheduler: str | None = None,
-          threads: int = 1):
-    """Train and score every (dataset, K_z, gamma, beta, seed), as units of work on ``scheduler``
+def sweep_settings(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, seeds,
+                   focus_seeds=(), focus_n_dis=(), focus_step2_steps=()) -> list[ZemouriConfig]:
+    """The settings of the sweep at ``base``'s n_dis and step2_steps: every (dataset, K_z, gamma,
+    beta) at the first seed (the figures), and those a claim uses (``claims_use``) at every seed;
+    where the beta claims (B) are - the FOCUS dataset at K_z = 2, gamma = 0,
+    every beta - also ``focus_seeds``, and the focus at all its seeds again at each n_dis of
+    ``focus_n_dis`` and each budget of ``focus_step2_steps`` (Algorithm 2 repeats per setting).
+    Settings sharing a step-1 model are consecutive (a worker reuses its frozen encoding)."""
+    grid = [dataclasses.replace(base, dataset=d, latent_size=k, gamma=g, beta=b, seed=s)
+            for s in seeds for d in datasets for k in latent_sizes for g in gammas for b in betas
+            if s == seeds[0] or claims_use(g, b)]
+    if FOCUS not in datasets or FOCUS_LATENT_SIZE not in latent_sizes or 0.0 not in gammas:
+        return grid
+    all_seeds = [*seeds, *[s for s in focus_seeds if s not in seeds]]
+    focus = [dataclasses.replace(base, dataset=FOCUS, latent_size=FOCUS_LATENT_SIZE, gamma=0.0,
+                                 beta=b, seed=s, **variant)
+             for variant in [{}, *[{"n_dis": n} for n in focus_n_dis if n != base.n_dis],
+                             *[{"step2_steps": t} for t in focus_step2_steps if t != base.step2_steps]]
+             for s in all_seeds for b in betas]
+    return grid + [config for config in focus if config not in grid]
+
+
+def sweep(settings: list[ZemouriConfig], test_count: int, example_count: int,
+          judge_config: DomainClassifierConfig, scheduler: str | None = None, threads: int = 1):
+    """Train and score every setting (``sweep_settings``) as units of work on ``scheduler``
     (``avalib.fanout``): first the starts they share (step 1, warm-up), then the settings.
     Returns (metrics frame, examples, frames): ``examples[(dataset, Kz)]`` maps "input" and
-    "g=.. b=.." to ``example_count`` images of the first seed's models; ``frames`` the same keys
-    to Fig. 9's frame colours (``figure_9_frames``)."""
-    for dataset in datasets:                          # the judges, before any worker needs them
+    "g=.. b=.." to ``example_count`` images of the first setting's seed, n_dis and budget;
+    ``frames`` the same keys to Fig. 9's frame colours (``figure_9_frames``)."""
+    for dataset in dict.fromkeys(c.dataset for c in settings):   # the judges, before any worker
         domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
-    starts = [dataclasses.replace(base, dataset=d, latent_size=k, seed=s)
-              for d in datasets for k in latent_sizes for s in seeds]
+    starts = list(dict.fromkeys(dataclasses.replace(c, beta=0.0, gamma=0.0, step2_steps=0)
+                                for c in settings))
     compute(warm_start, [{"config": c} for c in starts], scheduler, threads, "step 1 and warm-ups")
-    settings = [dataclasses.replace(base, dataset=d, latent_size=k, gamma=g, beta=b, seed=s)
-                for d in datasets for k in latent_sizes for g in gammas for b in betas for s in seeds]
     units = compute(score_setting, [{"config": c, "judge_config": judge_config,
                                      "test_count": test_count, "example_count": example_count}
                                     for c in settings], scheduler, threads, "settings")
     frame = pd.DataFrame([unit["row"] for unit in units])
     frame.attrs["test_count"] = test_count
+    first = settings[0]
     examples, correct = {}, {}
     for config, unit in zip(settings, units):
-        if config.seed == seeds[0]:
+        if (config.seed, config.n_dis, config.step2_steps) == (first.seed, first.n_dis, first.step2_steps):
             key = (config.dataset, config.latent_size)
             shown = examples.setdefault(key, {"input": test_images(config.dataset, test_count)
                                               .images[:example_count]})
             shown[f"g={config.gamma} b={config.beta}"] = unit["examples"]
             correct.setdefault(key, {})[(config.gamma, config.beta)] = unit["example_correct"]
     return frame, examples, {key: figure_9_frames(marks) for key, marks in correct.items()}
+
+
+def _step2_curve(config: ZemouriConfig, steps: tuple[int, ...], judge_config: DomainClassifierConfig,
+                 test_count: int) -> dict:
+    test, classifier, real_judgement, mean_image_mse = _scoring_context(judge_config, config.dataset,
+                                                                        test_count)
+    rows = []
+
+    def score(step: int, model: ZemouriModel) -> None:
+        if step in steps:
+            rows.append({**_setting_columns(config), "step2_steps": step,
+                         **reconstruction_metrics(model, test.images, test.labels, classifier,
+                                                  real_judgement)})
+    step2_curve(config, score)
+    return {"rows": rows}
+
+
+def step2_learning_curve(config: ZemouriConfig, steps, judge_config: DomainClassifierConfig,
+                         test_count: int) -> list[dict]:
+    """The sweep's metrics of ``config`` after each of ``steps`` Algorithm 2 repeats (one run of
+    max(steps) repeats, cached as one unit; the point at s repeats is the model that
+    ``step2_steps = s`` trains): the budget pilot."""
+    steps = tuple(sorted(steps))
+    config = dataclasses.replace(config, step2_steps=max(steps))
+    key = {**dataclasses.asdict(config), "steps": steps, "test_count": test_count,
+           "judge": dataclasses.asdict(judge_config)}
+    return cached("zemouri-step2-curve", key,
+                  lambda: _step2_curve(config, steps, judge_config, test_count), SCORING_CODE)["rows"]
+
+
+def budget_pilot(base: ZemouriConfig, betas, seeds, steps, judge_config: DomainClassifierConfig,
+                 test_count: int, scheduler: str | None = None, threads: int = 1) -> pd.DataFrame:
+    """Learning curves of the beta claims' metrics (FOCUS dataset, K_z = 2, gamma = 0): one unit
+    per (beta, seed), on ``scheduler``; one row per (beta, seed, repeats)."""
+    domain_classifier(dataclasses.replace(judge_config, dataset=FOCUS))
+    configs = [dataclasses.replace(base, dataset=FOCUS, latent_size=FOCUS_LATENT_SIZE, gamma=0.0,
+                                   beta=b, seed=s) for s in seeds for b in betas]
+    compute(warm_start, [{"config": c} for c in dict.fromkeys(
+        dataclasses.replace(c, beta=0.0) for c in configs)], scheduler, threads, "pilot warm-ups")
+    curves = compute(step2_learning_curve, [{"config": c, "steps": tuple(steps),
+                                             "judge_config": judge_config, "test_count": test_count}
+                                            for c in configs], scheduler, threads, "pilot curves")
+    return pd.DataFrame([row for rows in curves for row in rows])
+
+
+def step1_learning_curves(base: ZemouriConfig, datasets, latent_sizes, seeds, epochs,
+                          test_count: int | None, scheduler: str | None = None,
+                          threads: int = 1) -> pd.DataFrame:
+    """``step1_learning_curve`` for every (dataset, K_z, seed), as units on ``scheduler``."""
+    curves = compute(step1_learning_curve,
+                     [{"config": dataclasses.replace(base, dataset=d, latent_size=k, seed=s),
+                       "epochs": tuple(epochs), "test_count": test_count}
+                      for d in datasets for k in latent_sizes for s in seeds],
+                     scheduler, threads, "step-1 learning curves")
+    return pd.concat(curves, ignore_index=True)
 
 
 def figure_9_frames(correct: dict[tuple[float, float], torch.Tensor]) -> dict[str, list]:
@@ -154,7 +276,16 @@ def figure_9_frames(correct: dict[tuple[float, float], torch.Tensor]) -> dict[st
     return frames
 
 
-def step1_models(base: ZemouriConfig, datasets, latent_sizes, seeds=(0,)) -> dict:
-    """Step 1 (the encoder-classifier) for every (dataset, K_z, seed), keyed so."""
-    return {(d, k, s): encoder_classifier(dataclasses.replace(base, dataset=d, latent_size=k, seed=s))
-            for d in datasets for k in latent_sizes for s in seeds}
+def cache_step1(config: ZemouriConfig) -> None:
+    """One unit of work: step 1 of ``config`` trained into the cache (or found there)."""
+    encoder_classifier(config)
+
+
+def step1_models(base: ZemouriConfig, datasets, latent_sizes, seeds=(0,), scheduler: str | None = None,
+                 threads: int = 1) -> dict:
+    """Step 1 (the encoder-classifier) for every (dataset, K_z, seed), keyed so; trained as units
+    on ``scheduler`` first, then loaded from the cache."""
+    configs = {(d, k, s): dataclasses.replace(base, dataset=d, latent_size=k, seed=s)
+               for s in seeds for d in datasets for k in latent_sizes}
+    compute(cache_step1, [{"config": c} for c in configs.values()], scheduler, threads, "step 1")
+    return {key: encoder_classifier(config) for key, config in configs.items()}

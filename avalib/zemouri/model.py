@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from avalib.latent import gaussian_kl, reparameterise
+from avalib.training import in_batches
 from avalib.zemouri.networks import (ZemouriClassifier, ZemouriDecoder, ZemouriDiscriminator,
                                      ZemouriEncoder)
 
@@ -19,9 +20,8 @@ from avalib.zemouri.networks import (ZemouriClassifier, ZemouriDecoder, ZemouriD
 def kl_loss(mean: torch.Tensor, log_variance: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
     """L_kl, eq. 4: D_kl(N(mean, exp(log_variance)) || N(0, I)) averaged over the batch, summed
     over latent units (``"sum"``, the equation) or averaged over them (``"mean"``, Keras's
-    ``K.mean`` convention). Our interpretation: with the sum, L_kl + L_cat is minimised by a
-    collapsed encoder (encoding the class costs at least as many nats of KL as it saves in
-    cross-entropy), which we measured; the paper's clustered latents need the lighter mean."""
+    ``K.mean`` convention, which weights each unit by 1/K_z). The weight of L_kl in eq. 6 is the
+    config's ``kl_weight``: notebook 02 measures why it is not 1."""
     per_unit = gaussian_kl(mean, log_variance)
     return (per_unit.sum(dim=1) if reduction == "sum" else per_unit.mean(dim=1)).mean()
 
@@ -72,11 +72,23 @@ class ZemouriModel:
         """Fresh networks for images (channels, size, size) in ``classes`` classes, seeded by
         ``config.seed``; widths from the config."""
         torch.manual_seed(config.seed)
-        return cls(config,
-                   ZemouriEncoder(channels, size, config.latent_size, config.widths, config.hidden),
-                   ZemouriClassifier(config.latent_size, classes, config.classifier_hidden),
-                   ZemouriDecoder(channels, size, config.latent_size, config.widths, config.hidden),
-                   ZemouriDiscriminator(channels, size, config.widths, config.hidden))
+        model = cls(config,
+                    ZemouriEncoder(channels, size, config.latent_size, config.widths, config.hidden),
+                    ZemouriClassifier(config.latent_size, classes, config.classifier_hidden),
+                    ZemouriDecoder(channels, size, config.latent_size, config.widths, config.hidden),
+                    ZemouriDiscriminator(channels, size, config.widths, config.hidden))
+        model.to(memory_format=torch.channels_last)
+        return model
+
+    def networks(self) -> tuple:
+        return self.encoder, self.classifier, self.decoder, self.discriminator
+
+    def to(self, **kwargs) -> "ZemouriModel":
+        """Every network ``.to(**kwargs)``: a device, or the memory format (channels-last
+        convolutions are ~1.2x faster on this CPU; ``benchmarks/zemouri_speed.py``)."""
+        for network in self.networks():
+            network.to(**kwargs)
+        return self
 
     def step1_losses(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(L_kl, L_cat) of Algorithm 1 (eq. 6): Z = Enc(X) through the sampling layer, Y^ = Class(Z)."""
@@ -89,24 +101,53 @@ class ZemouriModel:
         """L_dis of Algorithm 2 on a real mini-batch (target G = +1)."""
         return discriminator_loss(self.discriminator(real), 1.0)
 
-    def discriminator_decoded_loss(self, real: torch.Tensor) -> torch.Tensor:
-        """L_dis of Algorithm 2 on the reconstructions of a real mini-batch (target G = -1)."""
+    def discriminator_decoded_loss(self, mean: torch.Tensor, log_variance: torch.Tensor) -> torch.Tensor:
+        """L_dis of Algorithm 2 on the reconstructions Dec(Z) of a real mini-batch (target G = -1),
+        given the frozen encoder's posterior (mean, log_variance) of that mini-batch."""
         with torch.no_grad():
-            decoded = self.decoder(reparameterise(*self.encoder(real)))
+            decoded = self.decoder(reparameterise(mean, log_variance))
         return discriminator_loss(self.discriminator(decoded), -1.0)
 
-    def decoder_losses(self, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(L_rec, L_adv, L_latent) of eq. 8 on a real mini-batch, the frozen encoder and
-        classifier giving the targets."""
+    def decoder_losses(self, real: torch.Tensor, encoding: tuple, latent_gradient: bool = True,
+                       adversarial_gradient: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(L_rec, L_adv, L_latent) of eq. 8 on a real mini-batch, the frozen encoder and classifier
+        giving the targets; ``encoding`` is the frozen encoder's (mean, log-variance, [phi_1..3])
+        of ``real`` (``FrozenEncoding``). A term whose weight in eq. 8 is 0 contributes an exactly
+        zero gradient, so ``latent_gradient=False`` / ``adversarial_gradient=False`` compute it
+        without a graph (the same update, cheaper: no backward through the encoder's last three
+        blocks / the discriminator)."""
+        mean, log_variance, features_real = encoding
         with torch.no_grad():
-            mean, log_variance, features_real = self.encoder.encode(real)
             z = reparameterise(mean, log_variance)
             class_real = self.classifier(z).softmax(dim=1)
             score_real = self.discriminator(real)
         decoded = self.decoder(z)
-        mean_hat, log_variance_hat, features_decoded = self.encoder.encode(decoded)
+        mean_hat, log_variance_hat, features_decoded = self.encoder.encode(
+            decoded, detach_after_features=not latent_gradient)
         rec = feature_reconstruction_loss(features_real, features_decoded, self.config.alphas)
-        adv = adversarial_loss(score_real, self.discriminator(decoded))
+        adv = adversarial_loss(score_real, self.discriminator(decoded if adversarial_gradient
+                                                              else decoded.detach()))
         lat = latent_loss(class_real, self.classifier(reparameterise(mean_hat, log_variance_hat))
                           .softmax(dim=1))
         return rec, adv, lat
+
+
+class FrozenEncoding:
+    """The frozen step-1 encoder's (mean, log-variance, [phi_1, phi_2, phi_3]) of a set of real
+    images. Step 2 never changes the encoder, so these are computed once for all of its
+    iterations (``precompute=True``, what the trainer uses) instead of once per mini-batch
+    (``precompute=False``: the per-iteration cost that ``benchmarks/zemouri_speed.py`` compares)."""
+
+    def __init__(self, encoder: ZemouriEncoder, images: torch.Tensor, precompute: bool = True):
+        self.encoder, self.images, self.outputs = encoder, images, None
+        if precompute:
+            mean, log_variance, *features = in_batches(
+                lambda batch: (lambda m, v, f: (m, v, *f))(*encoder.encode(batch)), images)
+            self.outputs = (mean, log_variance, features)
+
+    @torch.no_grad()
+    def __getitem__(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        if self.outputs is None:
+            return self.encoder.encode(self.images[index])
+        mean, log_variance, features = self.outputs
+        return mean[index], log_variance[index], [feature[index] for feature in features]

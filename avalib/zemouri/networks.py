@@ -68,14 +68,18 @@ class ZemouriEncoder(nn.Module):
         self.mean = nn.Linear(hidden, latent)
         self.log_variance = nn.Linear(hidden, latent)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    def encode(self, x: torch.Tensor, detach_after_features: bool = False
+               ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
         """x -> (mean, log-variance of q(z | x), [phi_1(x), phi_2(x), phi_3(x)]), where phi_i is
-        the output of the i-th conv block (the features of eq. 9), all from one forward pass."""
+        the output of the i-th conv block (the features of eq. 9), all from one forward pass.
+        ``detach_after_features``: no gradient flows back from (mean, log-variance) to x."""
         features = []
         for block in self.blocks:
             x = block(x)
             if not isinstance(block, nn.MaxPool2d) and len(features) < 3:
                 features.append(x)
+                if detach_after_features and len(features) == 3:
+                    x = x.detach()
         hidden = self.dense(x)
         return self.mean(hidden), self.log_variance(hidden), features
 

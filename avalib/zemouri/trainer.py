@@ -23,7 +23,7 @@ import torch
 from avalib.cache import cached
 from avalib.data import ImageSet, load_dataset, training_split
 from avalib.training import batches, batches_per_epoch, check_finite, in_batches, update
-from avalib.zemouri.model import ZemouriModel
+from avalib.zemouri.model import FrozenEncoding, ZemouriModel
 
 # The modules whose code trains a cached step-1 model or warm-up (part of the cache key).
 TRAINING_CODE = ("avalib.zemouri.networks", "avalib.zemouri.model", "avalib.zemouri.trainer",
@@ -49,10 +49,10 @@ class ZemouriConfig:
     beta: float = 0.0                                                # weight of L_adv, eq. 8
     gamma: float = 0.0                                               # weight of L_latent, eq. 8
     alphas: tuple[float, float, float] = _decides(*WARMUP, default=(1.0, 0.1, 0.01))  # eq. 9, 4.3.2
-    n_dis: int = _decides(*WARMUP, default=1)            # discriminator updates per decoder update
+    n_dis: int = _decides(*WARMUP, default=5)  # discriminator updates per decoder update (WGAN's 5)
     train_size: int | None = _decides(*STEP1, default=20_000)        # random training subset (None: all)
-    kl_reduction: str = _decides(*STEP1, default="mean")  # over latent units; "sum": eq. 4 literally
-    kl_weight: float = _decides(*STEP1, default=1.0)     # weight of L_kl in eq. 6 (the paper: 1)
+    kl_reduction: str = _decides(*STEP1, default="sum")   # over latent units: eq. 4 ("mean": Keras's)
+    kl_weight: float = _decides(*STEP1, default=0.5)     # weight of L_kl in eq. 6 (the paper: 1; see 02)
     kl_warmup_epochs: float = _decides(*STEP1, default=0.0)  # the KL weight rises from 0 over these
     step1_epochs: int = _decides(*STEP1, default=8)
     warmup_steps: int = _decides(*WARMUP, default=300)   # Algorithm 2 at beta = gamma = 0, shared
@@ -117,14 +117,17 @@ def algorithm1_iteration(model: ZemouriModel, images: torch.Tensor, labels: torc
 
 
 @torch.enable_grad()
-def _train_step1(config: ZemouriConfig) -> dict:
+def _train_step1(config: ZemouriConfig, after_epoch=None) -> dict:
+    """Algorithm 1 for ``config.step1_epochs`` epochs; ``after_epoch(epoch, model)``, when given,
+    is called after every epoch (in eval mode; it must not draw random numbers)."""
     model = build(config)
     data = training_images(config)
     generator = torch.Generator().manual_seed(config.seed)
     parameters = [*model.encoder.parameters(), *model.classifier.parameters()]
     optimiser = torch.optim.Adam(parameters, lr=config.learning_rate)
     last = {"kl": [], "cat": []}
-    warmup_steps = config.kl_warmup_epochs * batches_per_epoch(len(data), config.batch_size)
+    per_epoch = batches_per_epoch(len(data), config.batch_size)
+    warmup_steps = config.kl_warmup_epochs * per_epoch
     for step, (epoch, index) in enumerate(batches(len(data), config.batch_size, generator,
                                                   f"step 1 {config.dataset} Kz={config.latent_size}",
                                                   epochs=config.step1_epochs)):
@@ -134,9 +137,28 @@ def _train_step1(config: ZemouriConfig) -> dict:
         if epoch == config.step1_epochs - 1:
             last["kl"].append(kl)
             last["cat"].append(cat)
+        if after_epoch is not None and (step + 1) % per_epoch == 0:
+            _in_eval_mode(model, lambda: after_epoch((step + 1) // per_epoch, model))
     return {"encoder": model.encoder.state_dict(), "classifier": model.classifier.state_dict(),
             "last_epoch_kl": sum(last["kl"]) / max(len(last["kl"]), 1),
             "last_epoch_cat": sum(last["cat"]) / max(len(last["cat"]), 1)}
+
+
+def _in_eval_mode(model: ZemouriModel, call) -> None:
+    """``call()`` with every network in eval mode and no gradients, then the modes restored."""
+    modes = [network.training for network in model.networks()]
+    for network in model.networks():
+        network.eval()
+    with torch.no_grad():
+        call()
+    for network, mode in zip(model.networks(), modes):
+        network.train(mode)
+
+
+def step1_curve(config: ZemouriConfig, after_epoch) -> None:
+    """Algorithm 1 from scratch (not cached), calling ``after_epoch(epoch, model)`` after every
+    epoch: a learning curve whose epoch-e point is the model ``step1_epochs = e`` trains."""
+    _train_step1(config, after_epoch)
 
 
 def encoder_classifier(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
@@ -154,41 +176,64 @@ def encoder_classifier(config: ZemouriConfig, use_cache: bool = True) -> Zemouri
 
 # --- step 2, Algorithm 2 --------------------------------------------------------------------
 
-def algorithm2_iteration(model: ZemouriModel, images: torch.Tensor, batch: torch.Tensor,
-                         optimisers: tuple, beta: float, gamma: float,
-                         generator: torch.Generator) -> dict[str, float]:
+def algorithm2_iteration(model: ZemouriModel, images: torch.Tensor, encoding: FrozenEncoding,
+                         batch: torch.Tensor, optimisers: tuple, beta: float, gamma: float,
+                         generator: torch.Generator, skip_zero_terms: bool = True) -> dict[str, float]:
     """One repeat of Algorithm 2: n_dis discriminator updates (real then decoded mini-batches,
     each a fresh random draw from ``images``), then one decoder update on the mini-batch
-    ``images[batch]``. Returns the losses."""
+    ``images[batch]``; ``encoding`` holds the frozen encoder's outputs of ``images``. A term of
+    eq. 8 whose weight is 0 is computed without its graph (``skip_zero_terms``; the same update).
+    Returns the losses."""
     decoder_optimiser, discriminator_optimiser = optimisers
     discriminator_parameters = list(model.discriminator.parameters())
     for _ in range(model.config.n_dis):
         real = images[torch.randint(len(images), (len(batch),), generator=generator)]
         update(discriminator_optimiser, check_finite(model.discriminator_real_loss(real), "L_dis (real)"),
                discriminator_parameters)
-        real = images[torch.randint(len(images), (len(batch),), generator=generator)]
+        mean, log_variance, _ = encoding[torch.randint(len(images), (len(batch),), generator=generator)]
         update(discriminator_optimiser,
-               check_finite(model.discriminator_decoded_loss(real), "L_dis (decoded)"),
+               check_finite(model.discriminator_decoded_loss(mean, log_variance), "L_dis (decoded)"),
                discriminator_parameters)
-    rec, adv, lat = model.decoder_losses(images[batch])
+    rec, adv, lat = model.decoder_losses(images[batch], encoding[batch],
+                                         latent_gradient=gamma != 0 or not skip_zero_terms,
+                                         adversarial_gradient=beta != 0 or not skip_zero_terms)
     loss = check_finite(rec + beta * adv + gamma * lat, "decoder loss L_rec + beta L_adv + gamma L_latent")
     update(decoder_optimiser, loss, list(model.decoder.parameters()))
     return {"rec": float(rec.detach()), "adv": float(adv.detach()), "latent": float(lat.detach())}
 
 
+_ENCODINGS: dict[tuple, tuple[torch.Tensor, FrozenEncoding]] = {}
+
+
+def _frozen_encoding(model: ZemouriModel) -> tuple[torch.Tensor, FrozenEncoding]:
+    """The training subset of ``model.config`` and its frozen encoder's outputs, computed once per
+    step-1 model and process (every (beta, gamma) of a sweep shares them; the last two kept)."""
+    key = tuple(sorted(model.config.step1_fields().items()))
+    if key not in _ENCODINGS:
+        while len(_ENCODINGS) >= 2:
+            _ENCODINGS.pop(next(iter(_ENCODINGS)))
+        images = training_images(model.config).images
+        _ENCODINGS[key] = images, FrozenEncoding(model.encoder, images)
+    return _ENCODINGS[key]
+
+
 def _run_algorithm2(model: ZemouriModel, optimisers: tuple, steps: int, beta: float, gamma: float,
-                    seed: int, label: str) -> dict[str, float]:
+                    seed: int, label: str, after_step=None) -> dict[str, float]:
     """``steps`` repeats of Algorithm 2 over shuffled epochs of the training subset; returns the
-    mean losses of the last (up to) 50 repeats."""
-    data = training_images(model.config)
+    mean losses of the last (up to) 50 repeats. ``after_step(step, model)``, when given, is called
+    after every repeat (in eval mode; it must not draw random numbers)."""
+    images, encoding = _frozen_encoding(model)
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)          # the sampling layer's noise: independent of what ran before
     model.decoder.train()
     model.discriminator.train()
     recent: collections.deque[dict[str, float]] = collections.deque(maxlen=50)
-    for _, batch in batches(len(data), model.config.batch_size, generator, label, steps=steps):
-        recent.append(algorithm2_iteration(model, data.images, batch, optimisers, beta, gamma,
+    for step, (_, batch) in enumerate(batches(len(images), model.config.batch_size, generator, label,
+                                              steps=steps)):
+        recent.append(algorithm2_iteration(model, images, encoding, batch, optimisers, beta, gamma,
                                            generator))
+        if after_step is not None:
+            _in_eval_mode(model, lambda: after_step(step + 1, model))
     return {f"final_{name}": sum(r[name] for r in recent) / len(recent)
             for name in (recent[0] if recent else {})}
 
@@ -231,16 +276,23 @@ def warm_start(config: ZemouriConfig) -> None:
 
 
 @torch.enable_grad()
-def _train_step2(model: ZemouriModel, config: ZemouriConfig, use_cache: bool) -> dict:
+def _train_step2(model: ZemouriModel, config: ZemouriConfig, use_cache: bool, after_step=None) -> dict:
     """The warm-up, then ``step2_steps`` repeats of Algorithm 2 at ``config.beta`` and
     ``config.gamma``: the decoder's and discriminator's state, and the losses."""
     pair = optimisers(model)
     warmup = _warm_up(model, config, pair, use_cache)
     step2 = _run_algorithm2(model, pair, config.step2_steps, config.beta, config.gamma, config.seed + 2,
                             f"step 2 {config.dataset} Kz={config.latent_size} beta={config.beta} "
-                            f"gamma={config.gamma}")
+                            f"gamma={config.gamma}", after_step)
     return {"decoder": model.decoder.state_dict(), "discriminator": model.discriminator.state_dict(),
             "history": {"warmup": warmup, "step2": step2}}
+
+
+def step2_curve(config: ZemouriConfig, after_step) -> None:
+    """Step 1 and the warm-up (cached), then ``config.step2_steps`` repeats of Algorithm 2 (not
+    cached), calling ``after_step(step, model)`` after every repeat: a learning curve whose
+    step-s point is the model that ``step2_steps = s`` trains."""
+    _train_step2(encoder_classifier(config), config, True, after_step)
 
 
 def train(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
