@@ -194,6 +194,9 @@ def test_the_sweep_spends_seeds_where_the_claims_are():
     assert ("omniglot_alphabets", 100, 0.1, 0.01, 0, 5, 100) in keys          # figures: seed 0 only
     assert ("omniglot_alphabets", 100, 0.1, 0.01, 1, 5, 100) not in keys
     assert ("omniglot_alphabets", 100, 0.1, 0.1, 1, 5, 100) in keys           # claim C
+    assert ("omniglot_alphabets", 100, 0.0, 0.01, 1, 5, 100) not in keys     # no claim uses it
+    assert ("omniglot_alphabets", 100, 0.0, 0.0, 1, 5, 100) in keys           # claims A, D
+    assert ("mnist", 2, 0.0, 0.01, 1, 5, 100) in keys                          # the focus (B)
     assert ("mnist", 2, 0.0, 0.01, 2, 5, 100) in keys                          # focus seed
     assert ("mnist", 100, 0.0, 0.01, 2, 5, 100) not in keys
     assert {(n, t) for (d, k, g, b, s, n, t) in keys} == {(5, 100), (1, 100), (5, 400)}

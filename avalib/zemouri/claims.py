@@ -24,10 +24,11 @@ NO_BETTER_THAN_MEAN = 0.8        # D: pixel MSE / the mean image's MSE above thi
 LARGE_BETAS = (0.1, 0.5)         # C: the betas section 4.4 calls large
 
 
-def claims_use(gamma: float, beta: float) -> bool:
-    """Whether a claim of section 4.4 uses the settings at (gamma, beta) (of any dataset and K_z):
-    every gamma = 0 setting (A, B, D, the thresholds) and the large betas at any gamma (C)."""
-    return gamma == 0.0 or beta in LARGE_BETAS
+def claims_use(dataset: str, latent_size: int, gamma: float, beta: float) -> bool:
+    """Whether a claim of section 4.4 uses the setting: beta = gamma = 0 (A, D), the large betas
+    at both gammas (C), and the focus of the beta claims, FOCUS at K_z = 2 and gamma = 0 (B)."""
+    return ((beta == 0.0 and gamma == 0.0) or beta in LARGE_BETAS
+            or (dataset, latent_size, gamma) == (FOCUS, FOCUS_LATENT_SIZE, 0.0))
 
 
 def _at(frame: pd.DataFrame, **where) -> pd.DataFrame:

@@ -167,7 +167,7 @@ def sweep_settings(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, s
     Settings sharing a step-1 model are consecutive (a worker reuses its frozen encoding)."""
     grid = [dataclasses.replace(base, dataset=d, latent_size=k, gamma=g, beta=b, seed=s)
             for s in seeds for d in datasets for k in latent_sizes for g in gammas for b in betas
-            if s == seeds[0] or claims_use(g, b)]
+            if s == seeds[0] or claims_use(d, k, g, b)]
     if FOCUS not in datasets or FOCUS_LATENT_SIZE not in latent_sizes or 0.0 not in gammas:
         return grid
     all_seeds = [*seeds, *[s for s in focus_seeds if s not in seeds]]
