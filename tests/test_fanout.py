@@ -54,3 +54,8 @@ def test_scheduler_forms(scheduler):
 def test_an_unknown_scheduler_names_the_allowed_forms(scheduler):
     with pytest.raises(ValueError, match=r"allowed: serial, local:N"):
         fanout.check_scheduler(scheduler)
+
+
+def test_local_workers_keep_the_thread_caps_but_not_the_eager_malloc_trim():
+    environment = fanout._worker_environment()
+    assert "MALLOC_TRIM_THRESHOLD_" not in environment and environment["OMP_NUM_THREADS"] == 1
