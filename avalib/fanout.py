@@ -18,6 +18,7 @@ Schedulers (the notebooks' ``scheduler`` parameter, else ``$AVALIB_SCHEDULER``, 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -88,6 +89,20 @@ def _client(scheduler: str) -> Iterator[Any]:
             yield client
 
 
+def _short(key: dict[str, Any]) -> str:
+    """A unit's key for the progress line: of a dataclass value only the fields that differ from
+    the first field-for-field default (e.g. dataset, K_z, beta, seed), other values as they are."""
+    parts = []
+    for name, value in key.items():
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changed = [f"{f.name}={getattr(value, f.name)!r}" for f in dataclasses.fields(value)
+                       if f.default is not dataclasses.MISSING and getattr(value, f.name) != f.default]
+            parts.append(f"{type(value).__name__}({', '.join(changed)})")
+        else:
+            parts.append(f"{name}={value!r}")
+    return ", ".join(parts)
+
+
 def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | None = None,
             threads: int = 1, label: str = "units") -> list:
     """``[function(**key) for key in keys]``, run where ``scheduler`` says; one progress line per
@@ -98,7 +113,7 @@ def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | Non
     def finished(index: int) -> None:
         elapsed = time.perf_counter() - start
         left = elapsed / len(results) * (len(keys) - len(results))
-        log(f"{label}: {len(results)}/{len(keys)} done ({keys[index]}), "
+        log(f"{label}: {len(results)}/{len(keys)} done ({_short(keys[index])}), "
             f"{elapsed / 60:.1f} min elapsed, ~{left / 60:.1f} min left")
 
     if scheduler == "serial":
