@@ -1,5 +1,5 @@
 """Shared metrics of generated images: classifier-based scores (Inception Score, Frechet distance,
-class coverage) and a sharpness measure. (The balance metric belongs to ``avalib.nguyen``.)"""
+class coverage, precision and recall) and a sharpness measure. (The balance metric belongs to ``avalib.nguyen``.)"""
 
 from __future__ import annotations
 
@@ -55,3 +55,38 @@ def laplacian_sharpness(images: torch.Tensor) -> float:
     kernel = torch.tensor([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]).view(1, 1, 3, 3)
     flat = images.reshape(-1, 1, *images.shape[-2:]).float()
     return float(torch.nn.functional.conv2d(flat, kernel).abs().mean())
+
+
+def _knn_radii(features: torch.Tensor, k: int, chunk: int) -> torch.Tensor:
+    """Distance of every row of ``features`` to its k-th nearest other row."""
+    radii = []
+    for start in range(0, len(features), chunk):
+        distances = torch.cdist(features[start:start + chunk], features)
+        radii.append(distances.kthvalue(k + 1, dim=1).values)     # the 1st is the row itself
+    return torch.cat(radii)
+
+
+def _inside(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int) -> torch.Tensor:
+    """For each point: whether some centre's ball (radius ``radii``) contains it."""
+    inside = []
+    for start in range(0, len(points), chunk):
+        distances = torch.cdist(points[start:start + chunk], centres)
+        inside.append((distances <= radii.unsqueeze(0)).any(dim=1))
+    return torch.cat(inside)
+
+
+def precision_recall(real_features: torch.Tensor, generated_features: torch.Tensor, k: int = 3,
+                     chunk: int = 1000) -> tuple[float, float]:
+    """Improved precision and recall (Kynkaanniemi et al., 2019): the manifold of a feature set
+    (N, D) is the union of balls around each of its points with radius the distance to the
+    point's k-th nearest neighbour in the set (the paper's k = 3). Precision: the share of
+    generated points inside the real manifold (fidelity); recall: the share of real points
+    inside the generated manifold (diversity). Both in [0, 1]; features from our domain
+    classifier, not VGG-16 as in the paper."""
+    if min(len(real_features), len(generated_features)) <= k:
+        raise ValueError(f"k={k}: each feature set needs more than k points "
+                         f"(real {len(real_features)}, generated {len(generated_features)})")
+    real, generated = real_features.double(), generated_features.double()
+    precision = _inside(generated, real, _knn_radii(real, k, chunk), chunk).double().mean()
+    recall = _inside(real, generated, _knn_radii(generated, k, chunk), chunk).double().mean()
+    return float(precision), float(recall)

@@ -52,3 +52,24 @@ def test_sharpness_of_flat_images_is_zero_and_blur_lowers_it():
     images = (torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(0)) > 0.5).float()
     blurred = torch.nn.functional.avg_pool2d(images, 3, stride=1, padding=1)
     assert laplacian_sharpness(blurred) < laplacian_sharpness(images)
+
+
+def test_precision_and_recall_separate_fidelity_from_diversity():
+    from avalib.metrics import precision_recall
+    generator = torch.Generator().manual_seed(0)
+    real = torch.randn(400, 8, generator=generator)
+    same = torch.randn(400, 8, generator=generator)
+    precision, recall = precision_recall(real, same)
+    assert precision > 0.8 and recall > 0.8                       # same distribution: both high
+    collapsed = real[:1].repeat(400, 1) + 0.01 * torch.randn(400, 8, generator=generator)
+    precision, recall = precision_recall(real, collapsed)
+    assert precision > 0.9 and recall < 0.1                       # one mode: faithful, not diverse
+    far = torch.randn(400, 8, generator=generator) + 10.0
+    assert precision_recall(real, far) == (0.0, 0.0)              # off the data: neither
+
+
+def test_precision_and_recall_chunks_do_not_change_the_result():
+    from avalib.metrics import precision_recall
+    generator = torch.Generator().manual_seed(1)
+    real, generated = torch.randn(150, 4, generator=generator), torch.randn(120, 4, generator=generator)
+    assert precision_recall(real, generated, chunk=1000) == precision_recall(real, generated, chunk=7)
