@@ -65,10 +65,9 @@ def _step1_curve(config: ZemouriConfig, epochs: tuple[int, ...], test_count: int
     rows = []
 
     def score(epoch: int, model: ZemouriModel) -> None:
-        if epoch in epochs:
-            rows.append({"dataset": config.dataset, "Kz": config.latent_size, "seed": config.seed,
-                         "epoch": epoch, **_step1_scores(model, test_count)})
-    step1_curve(dataclasses.replace(config, step1_epochs=max(epochs)), score)
+        rows.append({"dataset": config.dataset, "Kz": config.latent_size, "seed": config.seed,
+                     "epoch": epoch, **_step1_scores(model, test_count)})
+    step1_curve(config, epochs, score)
     return {"rows": rows}
 
 
@@ -215,11 +214,10 @@ def _step2_curve(config: ZemouriConfig, steps: tuple[int, ...], judge_config: Do
     rows = []
 
     def score(step: int, model: ZemouriModel) -> None:
-        if step in steps:
-            rows.append({**_setting_columns(config), "step2_steps": step,
-                         **reconstruction_metrics(model, test.images, test.labels, classifier,
-                                                  real_judgement)})
-    step2_curve(config, score)
+        rows.append({**_setting_columns(config), "step2_steps": step,
+                     **reconstruction_metrics(model, test.images, test.labels, classifier,
+                                              real_judgement)})
+    step2_curve(config, steps, score)
     return {"rows": rows}
 
 

@@ -117,9 +117,9 @@ def algorithm1_iteration(model: ZemouriModel, images: torch.Tensor, labels: torc
 
 
 @torch.enable_grad()
-def _train_step1(config: ZemouriConfig, after_epoch=None) -> dict:
-    """Algorithm 1 for ``config.step1_epochs`` epochs; ``after_epoch(epoch, model)``, when given,
-    is called after every epoch (in eval mode; it must not draw random numbers)."""
+def _train_step1(config: ZemouriConfig, score=None, score_at=()) -> dict:
+    """Algorithm 1 for ``config.step1_epochs`` epochs; ``score(epoch, model)``, when given, is
+    called after each epoch in ``score_at`` (in eval mode; it must not draw random numbers)."""
     model = build(config)
     data = training_images(config)
     generator = torch.Generator().manual_seed(config.seed)
@@ -137,8 +137,8 @@ def _train_step1(config: ZemouriConfig, after_epoch=None) -> dict:
         if epoch == config.step1_epochs - 1:
             last["kl"].append(kl)
             last["cat"].append(cat)
-        if after_epoch is not None and (step + 1) % per_epoch == 0:
-            _in_eval_mode(model, lambda: after_epoch((step + 1) // per_epoch, model))
+        if score is not None and (step + 1) % per_epoch == 0 and (step + 1) // per_epoch in score_at:
+            _in_eval_mode(model, lambda: score((step + 1) // per_epoch, model))
     return {"encoder": model.encoder.state_dict(), "classifier": model.classifier.state_dict(),
             "last_epoch_kl": sum(last["kl"]) / max(len(last["kl"]), 1),
             "last_epoch_cat": sum(last["cat"]) / max(len(last["cat"]), 1)}
@@ -155,10 +155,11 @@ def _in_eval_mode(model: ZemouriModel, call) -> None:
         network.train(mode)
 
 
-def step1_curve(config: ZemouriConfig, after_epoch) -> None:
-    """Algorithm 1 from scratch (not cached), calling ``after_epoch(epoch, model)`` after every
-    epoch: a learning curve whose epoch-e point is the model ``step1_epochs = e`` trains."""
-    _train_step1(config, after_epoch)
+def step1_curve(config: ZemouriConfig, epochs, score) -> None:
+    """Algorithm 1 from scratch (not cached) for max(epochs) epochs, calling ``score(epoch, model)``
+    after each of ``epochs``: a learning curve whose epoch-e point is the model
+    ``step1_epochs = e`` trains."""
+    _train_step1(dataclasses.replace(config, step1_epochs=max(epochs)), score, frozenset(epochs))
 
 
 def encoder_classifier(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
@@ -218,10 +219,10 @@ def _frozen_encoding(model: ZemouriModel) -> tuple[torch.Tensor, FrozenEncoding]
 
 
 def _run_algorithm2(model: ZemouriModel, optimisers: tuple, steps: int, beta: float, gamma: float,
-                    seed: int, label: str, after_step=None) -> dict[str, float]:
+                    seed: int, label: str, score=None, score_at=()) -> dict[str, float]:
     """``steps`` repeats of Algorithm 2 over shuffled epochs of the training subset; returns the
-    mean losses of the last (up to) 50 repeats. ``after_step(step, model)``, when given, is called
-    after every repeat (in eval mode; it must not draw random numbers)."""
+    mean losses of the last (up to) 50 repeats. ``score(step, model)``, when given, is called
+    after each repeat in ``score_at`` (in eval mode; it must not draw random numbers)."""
     images, encoding = _frozen_encoding(model)
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)          # the sampling layer's noise: independent of what ran before
@@ -232,8 +233,8 @@ def _run_algorithm2(model: ZemouriModel, optimisers: tuple, steps: int, beta: fl
                                               steps=steps)):
         recent.append(algorithm2_iteration(model, images, encoding, batch, optimisers, beta, gamma,
                                            generator))
-        if after_step is not None:
-            _in_eval_mode(model, lambda: after_step(step + 1, model))
+        if score is not None and step + 1 in score_at:
+            _in_eval_mode(model, lambda: score(step + 1, model))
     return {f"final_{name}": sum(r[name] for r in recent) / len(recent)
             for name in (recent[0] if recent else {})}
 
@@ -276,23 +277,25 @@ def warm_start(config: ZemouriConfig) -> None:
 
 
 @torch.enable_grad()
-def _train_step2(model: ZemouriModel, config: ZemouriConfig, use_cache: bool, after_step=None) -> dict:
+def _train_step2(model: ZemouriModel, config: ZemouriConfig, use_cache: bool, score=None,
+                 score_at=()) -> dict:
     """The warm-up, then ``step2_steps`` repeats of Algorithm 2 at ``config.beta`` and
     ``config.gamma``: the decoder's and discriminator's state, and the losses."""
     pair = optimisers(model)
     warmup = _warm_up(model, config, pair, use_cache)
     step2 = _run_algorithm2(model, pair, config.step2_steps, config.beta, config.gamma, config.seed + 2,
                             f"step 2 {config.dataset} Kz={config.latent_size} beta={config.beta} "
-                            f"gamma={config.gamma}", after_step)
+                            f"gamma={config.gamma}", score, score_at)
     return {"decoder": model.decoder.state_dict(), "discriminator": model.discriminator.state_dict(),
             "history": {"warmup": warmup, "step2": step2}}
 
 
-def step2_curve(config: ZemouriConfig, after_step) -> None:
-    """Step 1 and the warm-up (cached), then ``config.step2_steps`` repeats of Algorithm 2 (not
-    cached), calling ``after_step(step, model)`` after every repeat: a learning curve whose
-    step-s point is the model that ``step2_steps = s`` trains."""
-    _train_step2(encoder_classifier(config), config, True, after_step)
+def step2_curve(config: ZemouriConfig, steps, score) -> None:
+    """Step 1 and the warm-up (cached), then max(steps) repeats of Algorithm 2 (not cached),
+    calling ``score(step, model)`` after each of ``steps``: a learning curve whose step-s point
+    is the model that ``step2_steps = s`` trains."""
+    config = dataclasses.replace(config, step2_steps=max(steps))
+    _train_step2(encoder_classifier(config), config, True, score, frozenset(steps))
 
 
 def train(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
