@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field, fields
 
 import torch
@@ -208,8 +209,13 @@ _ENCODINGS: dict[tuple, tuple[torch.Tensor, FrozenEncoding]] = {}
 
 def _frozen_encoding(model: ZemouriModel) -> tuple[torch.Tensor, FrozenEncoding]:
     """The training subset of ``model.config`` and its frozen encoder's outputs, computed once per
-    step-1 model and process (every (beta, gamma) of a sweep shares them; the last two kept)."""
-    key = tuple(sorted(model.config.step1_fields().items()))
+    step-1 model and process (every (beta, gamma) of a sweep shares them; the last two kept).
+    Keyed by the subset's fields and the encoder's weights themselves: the same config trained
+    under other threads or another cache is another encoder."""
+    digest = hashlib.sha256()
+    for tensor in model.encoder.state_dict().values():
+        digest.update(tensor.detach().contiguous().numpy().tobytes())
+    key = (tuple(sorted(model.config.step1_fields().items())), digest.hexdigest())
     if key not in _ENCODINGS:
         while len(_ENCODINGS) >= 2:
             _ENCODINGS.pop(next(iter(_ENCODINGS)))
