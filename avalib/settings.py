@@ -196,11 +196,17 @@ class AblationSettings(ZemouriSettings):
                              "compares with beta = 0)")
 
 
+# The keys of avalib.comparison.trainer.TRAINERS (a test keeps the two equal).
+COMPARISON_MODELS = ("vae", "gan", "zemouri",
+                     *(f"ava{i}_{protocol}" for protocol in ("exact", "paper") for i in range(1, 6)))
+
+
 @dataclass(frozen=True)
 class ComparisonSettings(NotebookSettings):
     profile: str = PROFILE
     datasets: list = rule(names(("mnist", "fashion_mnist")))
-    models: list = rule(names(("vae", "gan", "zemouri")))
+    models: list = rule(names(COMPARISON_MODELS))
+    lean_twins: list = rule(subset_of(COMPARISON_MODELS))
     seeds: list = SEEDS
     include_cifar10: bool = rule(flag)
     train_size: int | None = rule(count(1, optional=True))

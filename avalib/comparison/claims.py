@@ -5,11 +5,14 @@ do not share their random streams, so their runs are compared unpaired (Welch)."
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from avalib import claims as rule
-from avalib.comparison.experiment import summary
+from avalib.comparison.experiment import METRICS, summary
 
 # Aymen (2023) Table 3, Inception Score (Inception-v3 features); bold marks VAEs in the source.
 PAPER_INCEPTION_SCORES = pd.DataFrame(
@@ -28,6 +31,8 @@ PAPER_ASPECTS = {
 
 KAPOOR = "Kapoor et al. (GANs and VAEs study)"
 AYMEN = "Aymen (2023)"
+NGUYEN = "Nguyen, Abdalla & Amer (2024)"
+BASELINES = ("GAN", "VAE", "Zemouri")
 
 
 def _values(runs: pd.DataFrame, dataset: str, model: str, column: str) -> np.ndarray:
@@ -61,10 +66,31 @@ ASPECT_TESTS = [
 ]
 
 
+def sd_ratio_interval(left: np.ndarray, right: np.ndarray, level: float = 0.95,
+                      resamples: int = 4000) -> tuple[float, float, float]:
+    """SD(left) / SD(right) over seeds with a percentile bootstrap interval (seeds resampled
+    within each model; scipy.stats.bootstrap): how far apart two spreads may be, given the seeds.
+    NaN where either has fewer than 3 finite values."""
+    left, right = left[np.isfinite(left)], right[np.isfinite(right)]
+    if min(len(left), len(right)) < 3:
+        return math.nan, math.nan, math.nan
+    ratio = lambda a, b, axis=-1: np.std(a, ddof=1, axis=axis) / np.std(b, ddof=1, axis=axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        interval = stats.bootstrap((left, right), ratio, n_resamples=resamples, confidence_level=level,
+                                   method="percentile", random_state=0).confidence_interval
+    return float(ratio(left, right)), float(interval.low), float(interval.high)
+
+
+def _hybrids(table: pd.DataFrame, dataset: str) -> list[str]:
+    """The models of ``dataset`` beside GAN and VAE (the Zemouri hybrid, the AVA variants)."""
+    return [model for (d, model) in table.index if d == dataset and model not in ("GAN", "VAE")]
+
+
 def aspects(runs: pd.DataFrame) -> pd.DataFrame:
     """The survey's adjectives replaced by our numbers, one row per (aspect, measure, dataset):
-    GAN vs VAE (and the Zemouri hybrid beside them), judged by the study's rule (Welch t over
-    seeds, Holm over the table)."""
+    GAN vs VAE (and the hybrids - Zemouri, the AVA variants - beside them), judged by the
+    study's rule (Welch t over seeds, Holm over the table). Spreads come with the GAN / VAE SD
+    ratio and its bootstrap interval over seeds."""
     table = summary(runs)
     rows, tests = [], []
     for dataset in dict.fromkeys(runs.dataset):
@@ -79,14 +105,17 @@ def aspects(runs: pd.DataFrame) -> pd.DataFrame:
             else:
                 tests.append(rule.compare(gan, vae, relation, paired=False))
             statistic = f"{column}_sd" if spread else column
-            hybrid = (table.loc[(dataset, "Zemouri"), statistic]
-                      if (dataset, "Zemouri") in table.index else float("nan"))
-            rows.append({"aspect": aspect, "dataset": dataset,
-                         "survey (GANs / VAEs)": " / ".join(PAPER_ASPECTS[aspect]),
-                         "measure": measure + (" (SD shown)" if spread else ""),
-                         "GAN": table.loc[(dataset, "GAN"), statistic],
-                         "VAE": table.loc[(dataset, "VAE"), statistic], "Zemouri hybrid": hybrid,
-                         "survey holds if": holds_if, "seeds": tests[-1].seeds})
+            row = {"aspect": aspect, "dataset": dataset,
+                   "survey (GANs / VAEs)": " / ".join(PAPER_ASPECTS[aspect]),
+                   "measure": measure + (" (SD shown)" if spread else ""),
+                   "GAN": table.loc[(dataset, "GAN"), statistic],
+                   "VAE": table.loc[(dataset, "VAE"), statistic],
+                   **{model: table.loc[(dataset, model), statistic] for model in _hybrids(table, dataset)},
+                   "survey holds if": holds_if, "seeds": tests[-1].seeds}
+            if spread:
+                row["GAN / VAE SD"], row["SD ratio 95% low"], row["SD ratio 95% high"] = sd_ratio_interval(
+                    _values(runs, dataset, "GAN", column), _values(runs, dataset, "VAE", column))
+            rows.append(row)
     frame = pd.DataFrame(rows)
     frame["verdict"] = rule.decide(tests)[0]
     return frame
@@ -118,8 +147,9 @@ def inception_table(runs: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
-def judge(aspect_table: pd.DataFrame, inception: pd.DataFrame) -> pd.DataFrame:
-    """The claims of both surveys as records, from the two tables above."""
+def judge(aspect_table: pd.DataFrame, inception: pd.DataFrame, ava_claims=()) -> pd.DataFrame:
+    """The claims of both surveys as records, from the two tables above (and the AVA paper's,
+    from ``ava_table``)."""
     claims = []
     for row in aspect_table.to_dict("records"):
         gans, vaes = row["survey (GANs / VAEs)"].split(" / ")
@@ -142,4 +172,100 @@ def judge(aspect_table: pd.DataFrame, inception: pd.DataFrame) -> pd.DataFrame:
                                             for r in group.itertuples()),
             "GAN > VAE: Welch t over seeds, Holm over datasets", verdict,
             "04_vae_vs_gan/inception_score_vs_paper.csv", condition=dataset))
-    return rule.claims_frame(claims)
+    return rule.claims_frame(claims + list(ava_claims))
+
+
+# The AVA paper's claims that real images can test, each against the VAE that AVA extends (same
+# networks, data, budget, seeds): (claim, the paper's words, column, relation, what is compared).
+# "spread": mean |x - median| over seeds (Brown-Forsythe); "log": on log values with a relative
+# margin; "timing": a ratio beyond TIMING_BAND.
+RECONSTRUCTION_MARGIN = 1.1            # "no worse": at most 10 % more reconstruction error
+AVA_TESTS = [
+    ("samples closer to the data than the VAE's",
+     "auditing quality can improve the accuracy of generated data (section 2)",
+     "frechet_distance", "<", "values", 0.0),
+    ("samples sharper than the VAE's",
+     "VAE lacks mechanisms to assess the quality of generated data (section 2)",
+     "sharpness_ratio", ">", "values", 0.0),
+    ("reconstructions no worse than the VAE's (at most 10 % more MSE)",
+     "better encoding and decoding performance of the DGM (section 5)",
+     "reconstruction_mse", "<=", "log", float(np.log(RECONSTRUCTION_MARGIN))),
+    ("training stabler across seeds than the VAE (smaller spread of the Frechet distance)",
+     "AVA variants are stabler than traditional DGMs such as VAE and GAN (section 4)",
+     "frechet_distance", "<", "spread", 0.0),
+    (f"costs more per epoch than the VAE (beyond {TIMING_BAND:g}x)",
+     "each AVA is more complicated than VAE and GAN (section 4)",
+     "train_seconds_per_epoch", ">", "timing", float(np.log(TIMING_BAND))),
+]
+
+
+def _ava_models(runs: pd.DataFrame, dataset: str) -> list[str]:
+    """The AVA variants of ``dataset`` trained with at least 2 seeds (the claims' models)."""
+    rows = runs[(runs.dataset == dataset) & runs.model.str.startswith("AVA")]
+    seeds = rows.groupby("model", sort=False).seed.nunique()
+    return [model for model, count in seeds.items() if count >= 2]
+
+
+def ava_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+    """One row per (dataset, AVA variant, claim): AVA's value, the VAE's, the seeds, diverged
+    seeds, and the verdict by the study's rule (Welch over seeds, Holm over the table). A variant
+    with a diverged seed is not scored: its stability claim does not hold, the others are
+    inconclusive (diverged), never judged on the seeds that survived."""
+    table = summary(runs)
+    rows, tests = [], []
+    for dataset in dict.fromkeys(runs.dataset):
+        vae_runs = _values(runs, dataset, "VAE", "frechet_distance")
+        for model in _ava_models(runs, dataset):
+            diverged = int(table.loc[(dataset, model), "diverged_seeds"])
+            for claim, words, column, relation, compared, margin in AVA_TESTS:
+                left, right = _values(runs, dataset, model, column), _values(runs, dataset, "VAE", column)
+                if compared == "spread":
+                    left, right = _spread(left), _spread(right)
+                if compared in ("log", "timing"):
+                    left, right = np.log(left), np.log(right)
+                test = (rule.compare_beyond(left, right, relation, margin, paired=False)
+                        if compared == "timing" else rule.compare(left, right, relation, margin, paired=False))
+                statistic = f"{column}_sd" if compared == "spread" else column
+                rows.append({"dataset": dataset, "model": model, "claim": claim, "paper says": words,
+                             "measure": column + (" (SD shown)" if compared == "spread" else ""),
+                             "AVA": table.loc[(dataset, model), statistic],
+                             "VAE": table.loc[(dataset, "VAE"), statistic],
+                             "seeds": test.seeds, "VAE seeds": len(vae_runs),
+                             "diverged seeds": diverged, "relation": relation})
+                tests.append(test)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame, []
+    verdicts = rule.decide(tests)[0]
+    for i, row in frame.iterrows():
+        if row["diverged seeds"]:
+            verdicts[i] = (rule.FAILS if row.claim.startswith("training stabler")
+                           else f"{rule.INCONCLUSIVE} (diverged in {row['diverged seeds']} seeds)")
+    frame["verdict"] = verdicts
+    claims = [rule.Claim(NGUYEN, "sections 2, 4, 5 (tested on real images)", f"{row['paper says']}: "
+                         f"{row['model']}'s {row['claim']}",
+                         f"{row['measure']}: {row['model']} {row['AVA']:.4g}, VAE {row['VAE']:.4g}"
+                         + (f"; diverged in {row['diverged seeds']} seeds" if row["diverged seeds"] else ""),
+                         f"{row['relation']}: Welch t over {row['seeds']} seeds, Holm", row["verdict"],
+                         "04_vae_vs_gan/ava_claims.csv", condition=row["dataset"])
+              for row in frame.to_dict("records")]
+    return frame, claims
+
+
+NOT_TIMED = ("train_seconds_per_epoch", "train_seconds", "sample_ms_per_1000")
+
+
+def coincidence(runs: pd.DataFrame, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """Per (dataset, seed, lean variant, plain twin): the largest absolute difference over every
+    measured number but the timings - 0 where the two trained exactly alike."""
+    numbers = [m for m in METRICS if m not in NOT_TIMED]
+    rows = []
+    for lean, plain in pairs:
+        a = runs[runs.model == lean].set_index(["dataset", "seed"])[numbers]
+        b = runs[runs.model == plain].set_index(["dataset", "seed"])[numbers]
+        for key in a.index.intersection(b.index):
+            difference = (a.loc[key] - b.loc[key]).abs()
+            rows.append({"dataset": key[0], "seed": key[1], "lean": lean, "plain": plain,
+                         "largest |difference|": float(np.nanmax(difference.to_numpy(dtype=float))),
+                         "identical": bool((a.loc[key].fillna(-1) == b.loc[key].fillna(-1)).all())})
+    return pd.DataFrame(rows)

@@ -15,12 +15,13 @@ from avalib.fanout import compute
 from avalib.comparison.trainer import ComparisonConfig, TrainedGenerator, train_model
 from avalib.domain_classifier import DomainClassifier, DomainClassifierConfig, domain_classifier, judge
 from avalib.metrics import (class_coverage, classifier_inception_score, frechet_distance,
-                            laplacian_sharpness)
+                            laplacian_sharpness, precision_recall)
 
 # The modules whose code decides a cached unit of the comparison (part of its cache key).
 UNIT_CODE = ("avalib.comparison.experiment", "avalib.comparison.trainer", "avalib.comparison.models",
              "avalib.comparison.networks", "avalib.metrics", "avalib.latent", "avalib.training",
-             "avalib.data", "avalib.zemouri.trainer", "avalib.zemouri.model", "avalib.zemouri.networks")
+             "avalib.data", "avalib.zemouri.trainer", "avalib.zemouri.model", "avalib.zemouri.networks",
+             "avalib.comparison.ava", "avalib.nguyen.rules")
 
 
 def _straight_lines(latent_size: int, count: int, steps: int, generator) -> torch.Tensor:
@@ -54,6 +55,13 @@ def evaluate(model: TrainedGenerator, config: ComparisonConfig, classifier: Doma
              sample_count: int) -> tuple[dict, torch.Tensor]:
     """Every number of one run, judged by ``classifier``, and the samples it was scored on."""
     test = load_dataset(config.dataset, "test").subset(sample_count, config.seed)
+    if model.diverged:                           # reported as such, never as a number
+        row = {"dataset": config.dataset, "model": model.name, "seed": config.seed,
+               **{metric: float("nan") for metric in METRICS},
+               "generator_updates": model.generator_updates, "diverged_at_step": model.diverged_at_step,
+               "parameters": model.parameters, "generator_parameters": model.generator_parameters,
+               "final_train_loss": float("nan")}
+        return row, torch.full((0, *test.images.shape[1:]), float("nan"))
     generator = torch.Generator().manual_seed(config.seed + 1000)
     start = time.perf_counter()
     samples = model.sample(sample_count, generator)
@@ -61,15 +69,19 @@ def evaluate(model: TrainedGenerator, config: ComparisonConfig, classifier: Doma
     probabilities, features = judge(classifier, samples)
     _, real_features = judge(classifier, test.images)
     reconstructed = model.reconstruct(test.images)
+    precision, recall = precision_recall(real_features, features)
     row = {"dataset": config.dataset, "model": model.name, "seed": config.seed,
            "classifier_inception_score": classifier_inception_score(probabilities),
            "frechet_distance": frechet_distance(features, real_features),
            "class_coverage": class_coverage(probabilities),
+           "precision": precision, "recall": recall,
            "sharpness_ratio": laplacian_sharpness(samples) / laplacian_sharpness(test.images),
            "reconstruction_mse": (float((reconstructed - test.images).pow(2).mean())
                                   if reconstructed is not None else float("nan")),
            "interpolation_roughness": interpolation_roughness(model, 50, 10, generator),
            "train_seconds_per_epoch": model.train_seconds / model.epochs,
+           "train_seconds": model.train_seconds, "generator_updates": model.generator_updates,
+           "diverged_at_step": model.diverged_at_step,
            "sample_ms_per_1000": 1000 * sample_seconds * 1000 / sample_count,
            "parameters": model.parameters, "generator_parameters": model.generator_parameters,
            "final_train_loss": model.history[-1]}
@@ -85,8 +97,8 @@ def score_run(config: ComparisonConfig, judge_config: DomainClassifierConfig, sa
         classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=config.dataset))
         model = train_model(config)
         row, samples = evaluate(model, config, classifier, sample_count)
-        return {"row": row, "samples": samples[:shown],
-                "interpolations": interpolations(model, lines, steps, config.seed)}
+        lines_shown = samples[:0] if model.diverged else interpolations(model, lines, steps, config.seed)
+        return {"row": row, "samples": samples[:shown], "interpolations": lines_shown}
     key = {"config": dataclasses.asdict(config), "judge": dataclasses.asdict(judge_config),
            "sample_count": sample_count, "shown": shown, "lines": lines, "steps": steps}
     return cached("comparison-run", key, unit, UNIT_CODE)
@@ -94,31 +106,43 @@ def score_run(config: ComparisonConfig, judge_config: DomainClassifierConfig, sa
 
 def run_comparison(models, datasets, seeds, base: ComparisonConfig,
                    judge_config: DomainClassifierConfig, sample_count: int,
-                   scheduler: str | None = None, threads: int = 1):
-    """Train and score every (dataset, model, seed), as units of work on ``scheduler``
-    (``avalib.fanout``). Returns (runs frame, samples and interpolation images of the first
-    seed, each keyed by (dataset, model name))."""
+                   scheduler: str | None = None, threads: int = 1, first_seed_only=()):
+    """Train and score every (dataset, model, seed), and the ``first_seed_only`` models at the
+    first seed, as units of work on ``scheduler`` (``avalib.fanout``). Returns (runs frame,
+    samples and interpolation images of the first seed, each keyed by (dataset, model name))."""
     for dataset in datasets:                          # the judges, before any worker needs them
         domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
     configs = [dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
-               for dataset in datasets for name in models for seed in seeds]
+               for dataset in datasets
+               for name, its_seeds in [*((m, seeds) for m in models), *((m, seeds[:1]) for m in first_seed_only)]
+               for seed in its_seeds]
     units = compute(score_run, [{"config": c, "judge_config": judge_config,
                                  "sample_count": sample_count} for c in configs],
                     scheduler, threads, "comparison runs")
     samples, lines = {}, {}
     for config, unit in zip(configs, units):
-        if config.seed == seeds[0]:
+        if config.seed == seeds[0] and config.model in models:
             samples[(config.dataset, unit["row"]["model"])] = unit["samples"]
             lines[(config.dataset, unit["row"]["model"])] = unit["interpolations"]
     return pd.DataFrame([unit["row"] for unit in units]), samples, lines
 
 
-METRICS = ["classifier_inception_score", "frechet_distance", "class_coverage", "sharpness_ratio",
-           "reconstruction_mse", "interpolation_roughness", "train_seconds_per_epoch",
-           "sample_ms_per_1000", "parameters"]
+METRICS = ["classifier_inception_score", "frechet_distance", "class_coverage", "precision", "recall",
+           "sharpness_ratio", "reconstruction_mse", "interpolation_roughness",
+           "train_seconds_per_epoch", "train_seconds", "generator_updates", "sample_ms_per_1000",
+           "parameters"]
 
 
 def summary(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard deviation over seeds per (dataset, model)."""
-    grouped = runs.groupby(["dataset", "model"], sort=False)[METRICS]
-    return grouped.mean().join(grouped.std(ddof=1).add_suffix("_sd"))
+    """Mean and standard deviation over seeds per (dataset, model), with the number of seeds and
+    of diverged seeds: a (dataset, model) with any diverged seed has no mean (NaN), never a mean
+    over the seeds that survived."""
+    frame = runs.assign(diverged=runs.get("diverged_at_step", pd.Series(-1, index=runs.index)) >= 0)
+    grouped = frame.groupby(["dataset", "model"], sort=False)
+    values = grouped[METRICS]
+    table = values.mean().join(values.std(ddof=1).add_suffix("_sd"))
+    table[frame.diverged.groupby([frame.dataset, frame.model], sort=False).any().reindex(table.index)
+          .to_numpy()] = float("nan")
+    table["seeds"] = grouped.size()
+    table["diverged_seeds"] = grouped.diverged.sum()
+    return table

@@ -14,11 +14,13 @@ from typing import Callable
 
 import torch
 
+from avalib.comparison import ava
 from avalib.comparison.models import gan_discriminator_loss, gan_generator_loss, vae_loss
 from avalib.comparison.networks import DCGANEncoder, DCGANGenerator
 from avalib.data import load_dataset
 from avalib.latent import reparameterise
-from avalib.training import batches, check_finite, in_batches, update
+from avalib.nguyen.trainer import VARIANTS
+from avalib.training import batches, batches_per_epoch, check_finite, in_batches, update
 from avalib.zemouri import trainer as zemouri
 
 
@@ -37,6 +39,13 @@ class ComparisonConfig:
     vae_learning_rate: float = 1e-3                        # Adam (Kingma & Welling use Adagrad)
     gan_learning_rate: float = 2e-4                        # Adam as DCGAN: 2e-4, beta_1 = 0.5
     gan_betas: tuple[float, float] = (0.5, 0.999)
+    # One discriminator for every adversarial model of the table (GAN, AVA's d and D, and the
+    # Zemouri critic's n_dis): DCGAN's network on images, DCGAN's Adam, one update per generator
+    # update (DCGAN's and the AVA paper's; Zemouri's critic keeps its own least-squares network).
+    n_dis: int = 1
+    discriminator_learning_rate: float = 2e-4
+    discriminator_betas: tuple[float, float] = (0.5, 0.999)
+    latent_discriminator_hidden: int = 128                 # AVA's D on latent means (an MLP)
     zemouri_latent_size: int = 100                         # the hybrid: K_z, beta, gamma of eq. 8
     zemouri_beta: float = 0.01
     zemouri_gamma: float = 0.1
@@ -45,10 +54,13 @@ class ComparisonConfig:
         if self.model not in TRAINERS:
             raise ValueError(f"unknown model {self.model!r}; known: {', '.join(TRAINERS)}")
         for name, low in (("epochs", 1), ("latent_size", 1), ("batch_size", 2), ("width", 1),
-                          ("zemouri_latent_size", 1)):
+                          ("zemouri_latent_size", 1), ("n_dis", 1), ("latent_discriminator_hidden", 1)):
             if getattr(self, name) < low:
                 raise ValueError(f"{name}={getattr(self, name)!r}: must be >= {low}")
-        for name in ("vae_learning_rate", "gan_learning_rate"):
+        if self.model.startswith("ava") and self.n_dis != 1:
+            raise ValueError(f"n_dis={self.n_dis!r} with model={self.model!r}: AVA's protocols update "
+                             "every network once per mini-batch from one forward pass; allowed: 1")
+        for name in ("vae_learning_rate", "gan_learning_rate", "discriminator_learning_rate"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name}={getattr(self, name)!r}: must be > 0")
         if self.zemouri_beta < 0 or self.zemouri_gamma < 0:
@@ -67,6 +79,12 @@ class TrainedGenerator:
     train_seconds: float
     epochs: float
     history: list[float]                                       # per-epoch training loss
+    generator_updates: int = 0                                 # optimiser steps of the decoder
+    diverged_at_step: int = -1                                 # first non-finite step, -1 if none
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at_step >= 0
 
     @torch.no_grad()
     def sample(self, count: int, generator: torch.Generator) -> torch.Tensor:
@@ -102,14 +120,37 @@ def _train_epochs(config: ComparisonConfig, count: int, step: Callable[[torch.Te
     return [sum(values) / len(values) for values in losses.values()], time.perf_counter() - start
 
 
+def _updates(config: ComparisonConfig, count: int) -> int:
+    """Generator (decoder) updates of ``config.epochs`` epochs over ``count`` images: the budget
+    every model of the table gets."""
+    return config.epochs * batches_per_epoch(count, config.batch_size)
+
+
+def _vae_networks(config: ComparisonConfig, channels: int, size: int):
+    """The VAE's encoder and decoder, initialised from ``config.seed`` (the AVA variants start
+    from the very same weights)."""
+    torch.manual_seed(config.seed)
+    return (DCGANEncoder(channels, size, 2 * config.latent_size, config.width),
+            DCGANGenerator(config.latent_size, channels, size, config.width))
+
+
+def _image_discriminator(config: ComparisonConfig, channels: int, size: int):
+    """The table's discriminator on images (DCGAN's) and its optimiser."""
+    network = DCGANEncoder(channels, size, 1, config.width)
+    return network, _discriminator_optimiser(config, network)
+
+
+def _discriminator_optimiser(config: ComparisonConfig, network: torch.nn.Module):
+    return torch.optim.Adam(network.parameters(), lr=config.discriminator_learning_rate,
+                            betas=config.discriminator_betas)
+
+
 @torch.enable_grad()
 def train_vae(config: ComparisonConfig) -> TrainedGenerator:
     """VAE (Kingma & Welling, 2014): Bernoulli decoder, loss = BCE summed over pixels + KL,
     averaged over the batch; Adam at ``config.vae_learning_rate``."""
     images, channels, size = _data(config)
-    torch.manual_seed(config.seed)
-    encoder = DCGANEncoder(channels, size, 2 * config.latent_size, config.width)
-    decoder = DCGANGenerator(config.latent_size, channels, size, config.width)
+    encoder, decoder = _vae_networks(config, channels, size)
     parameters = [*encoder.parameters(), *decoder.parameters()]
     optimiser = torch.optim.Adam(parameters, lr=config.vae_learning_rate)
 
@@ -126,29 +167,31 @@ def train_vae(config: ComparisonConfig) -> TrainedGenerator:
     decoder.eval()
     return TrainedGenerator("VAE", config.latent_size, decoder,
                             lambda x: encoder(x).chunk(2, dim=1)[0], _count(encoder, decoder),
-                            _count(decoder), seconds, config.epochs, history)
+                            _count(decoder), seconds, config.epochs, history,
+                            _updates(config, len(images)))
 
 
 @torch.enable_grad()
 def train_gan(config: ComparisonConfig) -> TrainedGenerator:
     """DCGAN-style GAN (Radford et al., 2016) with the non-saturating generator loss
-    -log D(G(z)) (Goodfellow et al., 2014); Adam at ``config.gan_learning_rate`` and
-    ``config.gan_betas`` (DCGAN's 2e-4, beta_1 = 0.5)."""
+    -log D(G(z)) (Goodfellow et al., 2014); the generator's Adam at ``config.gan_learning_rate``
+    and ``config.gan_betas`` (DCGAN's 2e-4, beta_1 = 0.5), the table's discriminator and
+    ``n_dis`` discriminator updates (fresh samples, the same real batch) per generator update."""
     images, channels, size = _data(config)
     torch.manual_seed(config.seed)
-    discriminator = DCGANEncoder(channels, size, 1, config.width)
+    discriminator, d_optimiser = _image_discriminator(config, channels, size)
     generator_net = DCGANGenerator(config.latent_size, channels, size, config.width)
     d_parameters, g_parameters = list(discriminator.parameters()), list(generator_net.parameters())
-    d_optimiser = torch.optim.Adam(d_parameters, lr=config.gan_learning_rate, betas=config.gan_betas)
     g_optimiser = torch.optim.Adam(g_parameters, lr=config.gan_learning_rate, betas=config.gan_betas)
     noise = torch.Generator().manual_seed(config.seed)
 
     def step(index: torch.Tensor) -> float:
         real = images[index]
-        fake = generator_net(torch.randn(len(real), config.latent_size, generator=noise))
-        d_loss = check_finite(gan_discriminator_loss(discriminator(real), discriminator(fake.detach())),
-                              "GAN discriminator loss")
-        update(d_optimiser, d_loss, d_parameters)
+        for _ in range(config.n_dis):
+            fake = generator_net(torch.randn(len(real), config.latent_size, generator=noise))
+            d_loss = check_finite(gan_discriminator_loss(discriminator(real), discriminator(fake.detach())),
+                                  "GAN discriminator loss")
+            update(d_optimiser, d_loss, d_parameters)
         g_loss = check_finite(gan_generator_loss(discriminator(fake)), "GAN generator loss")
         update(g_optimiser, g_loss, g_parameters)
         return float(g_loss.detach())
@@ -157,21 +200,86 @@ def train_gan(config: ComparisonConfig) -> TrainedGenerator:
     generator_net.eval()
     return TrainedGenerator("GAN", config.latent_size, generator_net, None,
                             _count(discriminator, generator_net), _count(generator_net), seconds,
-                            config.epochs, history)
+                            config.epochs, history, _updates(config, len(images)))
+
+
+def ava_model_key(variant: str, protocol: str) -> str:
+    """The ``TRAINERS`` key of an AVA variant under a protocol, e.g. "ava1_exact"."""
+    return f"{variant.lower()}_{protocol}"
+
+
+def ava_model_name(variant: str, protocol: str) -> str:
+    """The table's name of an AVA variant under a protocol, e.g. "AVA1 exact"."""
+    return f"{variant} {protocol}"
+
+
+@torch.enable_grad()
+def train_ava(config: ComparisonConfig, variant: str, protocol: str) -> TrainedGenerator:
+    """AVA ``variant`` of Nguyen et al. (2024) under ``protocol`` (``avalib.comparison.ava``): the
+    VAE's encoder and decoder from the VAE's initial weights, its Adam, its mini-batches and noise
+    stream, plus the table's discriminators. Each network is updated from its own gradient, all
+    computed from one forward pass. A run that produces a non-finite value stops there and is
+    reported as diverged (its step), never scored."""
+    images, channels, size = _data(config)
+    encoder, decoder = _vae_networks(config, channels, size)
+    switches = VARIANTS[variant]
+    with torch.random.fork_rng():            # the discriminators leave the VAE's noise stream alone
+        torch.manual_seed(config.seed + 1)
+        d = DCGANEncoder(channels, size, 1, config.width) if switches.decoder_discriminator else None
+        D = (ava.latent_discriminator(config.latent_size, config.latent_discriminator_hidden)
+             if switches.encoder_discriminator else None)
+    nets = ava.AVANetworks(switches, encoder, decoder, d, D)
+    networks = nets.named()
+    generator_parameters = [*encoder.parameters(), *decoder.parameters()]
+    optimisers = {"generators": torch.optim.Adam(generator_parameters, lr=config.vae_learning_rate)}
+    optimisers.update({name: _discriminator_optimiser(config, networks[name])
+                       for name in ("d", "D") if name in networks})
+    gradients_of = ava.GRADIENTS[protocol]
+    name = ava_model_name(variant, protocol)
+    steps_done = [0]
+
+    def step(index: torch.Tensor) -> float:
+        x = images[index]
+        gradients, loss = gradients_of(nets, x, torch.randn(len(x), config.latent_size))
+        check_finite(loss, f"{name} loss")
+        for network, values in gradients.items():
+            check_finite(torch.stack([v.abs().max() for v in values]), f"{name} {network} gradient")
+        gradients["generators"] = gradients.pop("encoder") + gradients.pop("decoder")
+        for group, values in gradients.items():
+            parameters = (generator_parameters if group == "generators"
+                          else list(networks[group].parameters()))
+            for parameter, gradient in zip(parameters, values):
+                parameter.grad = gradient
+            optimisers[group].step()
+            optimisers[group].zero_grad(set_to_none=True)
+        steps_done[0] += 1
+        return float(loss)
+
+    diverged_at = -1
+    try:
+        history, seconds = _train_epochs(config, len(images), step, name)
+    except FloatingPointError:
+        diverged_at, history, seconds = steps_done[0], [float("nan")], float("nan")
+    for network in networks.values():
+        network.eval()
+    return TrainedGenerator(name, config.latent_size, decoder,
+                            lambda x: encoder(x).chunk(2, dim=1)[0], _count(*networks.values()),
+                            _count(decoder), seconds, config.epochs, history,
+                            steps_done[0], diverged_at)
 
 
 def train_zemouri(config: ComparisonConfig) -> TrainedGenerator:
     """The hybrid of Zemouri (2020) at ``config.zemouri_latent_size``, ``zemouri_beta`` and
     ``zemouri_gamma`` (defaults K_z = 100, beta = 0.01, gamma = 0.1: the paper's "clearer" regime
-    with the latent loss), trained on the same subset with its own networks and the
-    step budget of ``epochs`` (step 1) and one epoch of Algorithm 2 repeats (step 2). It samples
-    z ~ N(0, I) as the VAE does. Training time counts both steps."""
-    steps = -(-(config.train_size or len(load_dataset(config.dataset, "train")))
-              // zemouri.ZemouriConfig.batch_size)
+    with the latent loss), trained on the same subset with its own networks: step 1 for
+    ``epochs`` epochs, then as many Algorithm 2 repeats (decoder updates) as the VAE makes
+    decoder updates, at the table's ``n_dis``. It samples z ~ N(0, I) as the VAE does. Training
+    time counts both steps."""
+    steps = _updates(config, len(_data(config)[0]))
     zemouri_config = zemouri.ZemouriConfig(dataset=config.dataset,
                                            latent_size=config.zemouri_latent_size,
                                            beta=config.zemouri_beta, gamma=config.zemouri_gamma,
-                                           train_size=config.train_size,
+                                           n_dis=config.n_dis, train_size=config.train_size,
                                            step1_epochs=config.epochs, warmup_steps=0,
                                            step2_steps=steps, seed=config.seed)
     start = time.perf_counter()
@@ -179,14 +287,21 @@ def train_zemouri(config: ComparisonConfig) -> TrainedGenerator:
     seconds = time.perf_counter() - start
     return TrainedGenerator("Zemouri", config.zemouri_latent_size, model.decoder, lambda x: model.encoder(x)[0],
                             _count(model.encoder, model.classifier, model.decoder, model.discriminator),
-                            _count(model.decoder), seconds, config.epochs + 1,
-                            [model.history["step1"]["last_epoch_cat"]])
+                            _count(model.decoder), seconds, 2 * config.epochs,
+                            [model.history["step1"]["last_epoch_cat"]], steps)
+
+
+def _ava_trainer(variant: str, protocol: str) -> Callable[[ComparisonConfig], TrainedGenerator]:
+    def trainer(config: ComparisonConfig) -> TrainedGenerator:
+        return train_ava(config, variant, protocol)
+    trainer.__name__ = f"train_{ava_model_key(variant, protocol)}"
+    return trainer
 
 
 TRAINERS: dict[str, Callable[[ComparisonConfig], TrainedGenerator]] = {
-    "vae": train_vae, "gan": train_gan, "zemouri": train_zemouri}
+    "vae": train_vae, "gan": train_gan, "zemouri": train_zemouri,
+    **{ava_model_key(v, p): _ava_trainer(v, p) for p in ava.PROTOCOLS for v in ava.AVA_VARIANTS}}
 
 
 def train_model(config: ComparisonConfig) -> TrainedGenerator:
     return TRAINERS[config.model](config)
-

@@ -34,9 +34,12 @@ def paper_encoder_error(mu: torch.Tensor, sigma: torch.Tensor,
     return torch.cat([mu_error, 0.5 / sigma - 0.5], dim=-1)
 
 
-def discriminator_push(discriminator_output: torch.Tensor) -> torch.Tensor:
-    """The paper's a'_d(d(x'))/(1 - d(x')): with the logistic of slope 1/2 this is d(x')/2."""
-    return logistic_derivative(discriminator_output) / (1 - discriminator_output)
+def discriminator_push(discriminator_output: torch.Tensor,
+                       derivative=logistic_derivative) -> torch.Tensor:
+    """The paper's a'_d(d(x'))/(1 - d(x')): with the logistic of slope 1/2 this is d(x')/2.
+    ``derivative`` is a'_d written in the output value (another network's output activation,
+    e.g. the standard sigmoid's v (1 - v) in notebook 04, where the push is d(x'))."""
+    return derivative(discriminator_output) / (1 - discriminator_output)
 
 
 def paper_decoder_error(image: torch.Tensor, decoded: torch.Tensor,
@@ -66,9 +69,11 @@ def paper_discriminator_errors(real_output: torch.Tensor, fake_output: torch.Ten
     return 1 / real_output, fake_error
 
 
-def lean_term(target: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
-    """sum_i (x_i - x'_i) a'(x'_i) of eqs. 10 and 16 (over the last dimension, kept)."""
-    return ((target - generated) * logistic_derivative(generated)).sum(dim=-1, keepdim=True)
+def lean_term(target: torch.Tensor, generated: torch.Tensor,
+              derivative=logistic_derivative) -> torch.Tensor:
+    """sum_i (x_i - x'_i) a'(x'_i) of eqs. 10 and 16 (over the last dimension, kept); a' is the
+    generator's output activation written in its value (``derivative``)."""
+    return ((target - generated) * derivative(generated)).sum(dim=-1, keepdim=True)
 
 
 def _unless_any_channel_is_one(push: torch.Tensor, value: torch.Tensor, channels: int) -> torch.Tensor:
