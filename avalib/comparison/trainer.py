@@ -41,7 +41,8 @@ class ComparisonConfig:
     gan_betas: tuple[float, float] = (0.5, 0.999)
     # One discriminator for every adversarial model of the table (GAN, AVA's d and D, and the
     # Zemouri critic's n_dis): DCGAN's network on images, DCGAN's Adam, one update per generator
-    # update (DCGAN's and the AVA paper's; Zemouri's critic keeps its own least-squares network).
+    # update (DCGAN's and the AVA paper's; Zemouri's critic keeps its own least-squares network and
+    # the Adam of ZemouriConfig).
     n_dis: int = 1
     discriminator_learning_rate: float = 2e-4
     discriminator_betas: tuple[float, float] = (0.5, 0.999)
