@@ -83,3 +83,14 @@ def test_beta_claims_are_judged_again_at_each_budget_and_marked_when_the_verdict
     assert own.loc["4.4 (B2)", "verdict"] == "holds" and own.loc["4.4 (B2)", "budget_dependent"]
     assert not own.loc["4.4 (B3)", "budget_dependent"] and not own.loc["4.4 (A)", "budget_dependent"]
     assert set(thresholds_table(pd.concat([frame, longer])).step2_steps) == {100, 400}
+
+
+def test_a_budget_without_a_claims_settings_does_not_mark_it_budget_dependent():
+    frame = synthetic(omniglot_100_works=True).assign(n_dis=5, step2_steps=100)
+    focus = frame[(frame.dataset == "mnist") & (frame.Kz == 2) & (frame.gamma == 0.0)]
+    longer = focus[focus.beta.isin([0.0, 0.005, 0.1])].assign(step2_steps=400)   # a pilot's betas
+    table = judge(pd.concat([frame, longer]), budget="100 repeats")
+    at_400 = table[table.condition == "n_dis = 5, 400 step-2 repeats"].set_index("section")
+    assert at_400.loc["4.4 (B1)", "seeds"] == 0 and "fewer than 2 seeds" in at_400.loc["4.4 (B1)", "verdict"]
+    own = table[table.condition.str.endswith("(the sweep's)")].set_index("section")
+    assert not own.loc["4.4 (B1)", "budget_dependent"]

@@ -198,7 +198,7 @@ def judge(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
     over the whole table. The sweep's own n_dis and budget (``budget`` describes it) decide every
     claim; each further (n_dis, step2_steps) of the focus decides the beta claims (B) again, as
     rows with that condition. ``budget_dependent`` marks a B claim whose verdict differs between
-    two budgets at one n_dis. Each row says the seeds, the difference and its standard error."""
+    two budgets at one n_dis, among the budgets with at least 2 seeds for it. Each row says the seeds, the difference and its standard error."""
     records, conditions = [], []
     variants = _variants(frame)
     for number, (n_dis, steps) in enumerate(variants):
@@ -215,10 +215,11 @@ def judge(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
               for (section, words, measured, test_text, _), verdict, condition
               in zip(records, verdicts, conditions)]
     by_n_dis: dict[tuple, set] = {}
-    for (section, *_), verdict, (_, n_dis, _, _) in zip(records, verdicts, conditions):
-        by_n_dis.setdefault((section, n_dis), set()).add(verdict)
+    for (section, *_), verdict, (_, n_dis, _, _), test in zip(records, verdicts, conditions, tests):
+        if test.seeds >= 2:              # a budget without the settings a claim needs decides nothing
+            by_n_dis.setdefault((section, n_dis), set()).add(verdict)
     extra = [{"seeds": test.seeds, "difference": test.difference,
               "standard_error": test.standard_error, "budget": condition[3],
-              "budget_dependent": len(by_n_dis[(section, condition[1])]) > 1}
+              "budget_dependent": len(by_n_dis.get((section, condition[1]), ())) > 1}
              for (section, *_), test, condition in zip(records, tests, conditions)]
     return rule.claims_frame(claims, extra)
