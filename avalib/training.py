@@ -76,7 +76,7 @@ def _progress_stream():
     if target:
         if target not in _STREAMS:
             try:
-                _STREAMS[target] = open(target, "a")   # appended: workers share it
+                _STREAMS[target] = open(target, "w")
             except OSError:
                 _STREAMS[target] = None
         return _STREAMS[target]
