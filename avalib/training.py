@@ -50,7 +50,13 @@ def batches(count: int, batch_size: int, generator: torch.Generator, description
 def update(optimiser: torch.optim.Optimizer, loss: torch.Tensor, parameters: list) -> None:
     """One optimiser step on the gradient of ``loss`` with respect to ``parameters`` only
     (``torch.autograd.grad``: nothing reaches another network's ``.grad``)."""
-    for parameter, gradient in zip(parameters, torch.autograd.grad(loss, parameters)):
+    apply(optimiser, parameters, torch.autograd.grad(loss, parameters))
+
+
+def apply(optimiser: torch.optim.Optimizer, parameters: list, gradients) -> None:
+    """One optimiser step on given ``gradients`` (one per parameter, in order), e.g. injected
+    output errors propagated by autograd, then nothing left in ``.grad``."""
+    for parameter, gradient in zip(parameters, gradients, strict=True):
         parameter.grad = gradient
     optimiser.step()
     optimiser.zero_grad(set_to_none=True)
@@ -76,7 +82,7 @@ def _progress_stream():
     if target:
         if target not in _STREAMS:
             try:
-                _STREAMS[target] = open(target, "w")
+                _STREAMS[target] = open(target, "a")   # every Dask worker appends
             except OSError:
                 _STREAMS[target] = None
         return _STREAMS[target]

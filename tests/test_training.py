@@ -36,3 +36,23 @@ def test_update_moves_only_the_parameters_it_is_given():
 def test_a_non_finite_loss_is_an_error():
     with pytest.raises(FloatingPointError, match="the loss is not finite"):
         training.check_finite(torch.tensor(float("nan")), "the loss")
+
+
+def test_apply_steps_on_given_gradients_and_leaves_no_grad():
+    weight = torch.nn.Parameter(torch.ones(3))
+    optimiser = torch.optim.SGD([weight], lr=0.5)
+    training.apply(optimiser, [weight], [torch.tensor([1.0, 0.0, -2.0])])
+    assert torch.equal(weight.detach(), torch.tensor([0.5, 1.0, 2.0])) and weight.grad is None
+    with pytest.raises(ValueError):                     # one gradient per parameter, no fewer
+        training.apply(optimiser, [weight], [])
+
+
+def test_progress_file_is_appended_to_not_truncated(tmp_path, monkeypatch):
+    """Every Dask worker opens the progress file: opening it for writing would erase the others' lines."""
+    target = tmp_path / "progress.log"
+    target.write_text("another worker's line\n")
+    monkeypatch.setenv(training.PROGRESS_VARIABLE, str(target))
+    monkeypatch.delenv("AVALIB_QUIET", raising=False)
+    monkeypatch.setattr(training, "_STREAMS", {})
+    training.log("this worker's line")
+    assert target.read_text().splitlines() == ["another worker's line", "this worker's line"]

@@ -74,13 +74,9 @@ class AVANetworks:
                                             ("d", self.d), ("D", self.D)) if net is not None}
 
 
-def _parameters(net: nn.Module) -> list[torch.Tensor]:
-    return list(net.parameters())
-
-
 def _ascent(objective: torch.Tensor, net: nn.Module) -> list[torch.Tensor]:
     """The gradient that *maximises* ``objective`` over ``net``'s parameters only (to descend)."""
-    return [-g for g in torch.autograd.grad(objective, _parameters(net), retain_graph=True)]
+    return [-g for g in torch.autograd.grad(objective, list(net.parameters()), retain_graph=True)]
 
 
 def exact_gradients(nets: AVANetworks, images: torch.Tensor,
@@ -110,7 +106,7 @@ def exact_gradients(nets: AVANetworks, images: torch.Tensor,
         gradients["D"] = _ascent(balance, nets.D)
     generators = [nets.encoder, nets.decoder]
     flat = torch.autograd.grad(loss, [p for net in generators for p in net.parameters()])
-    split = len(_parameters(nets.encoder))
+    split = len(list(nets.encoder.parameters()))
     gradients["encoder"], gradients["decoder"] = list(flat[:split]), list(flat[split:])
     return gradients, loss.detach()
 
@@ -120,7 +116,7 @@ def injected(pairs: list[tuple[torch.Tensor, torch.Tensor]], net: nn.Module) -> 
     averaged over the mini-batch: descending it is the paper's ``theta += lr * error * ...``."""
     outputs = [output for output, _ in pairs]
     grad_outputs = [-error.detach() / len(error) for _, error in pairs]
-    return list(torch.autograd.grad(outputs, _parameters(net), grad_outputs, retain_graph=True))
+    return list(torch.autograd.grad(outputs, list(net.parameters()), grad_outputs, retain_graph=True))
 
 
 def _probability(logit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

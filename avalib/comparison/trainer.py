@@ -20,7 +20,7 @@ from avalib.comparison.networks import DCGANEncoder, DCGANGenerator
 from avalib.data import load_dataset
 from avalib.latent import reparameterise
 from avalib.nguyen.trainer import VARIANTS
-from avalib.training import batches, batches_per_epoch, check_finite, in_batches, update
+from avalib.training import batches, batches_per_epoch, apply, check_finite, in_batches, update
 from avalib.zemouri import trainer as zemouri
 
 
@@ -247,12 +247,8 @@ def train_ava(config: ComparisonConfig, variant: str, protocol: str) -> TrainedG
             check_finite(torch.stack([v.abs().max() for v in values]), f"{name} {network} gradient")
         gradients["generators"] = gradients.pop("encoder") + gradients.pop("decoder")
         for group, values in gradients.items():
-            parameters = (generator_parameters if group == "generators"
-                          else list(networks[group].parameters()))
-            for parameter, gradient in zip(parameters, values):
-                parameter.grad = gradient
-            optimisers[group].step()
-            optimisers[group].zero_grad(set_to_none=True)
+            apply(optimisers[group], generator_parameters if group == "generators"
+                  else list(networks[group].parameters()), values)
         steps_done[0] += 1
         return float(loss)
 
@@ -276,7 +272,8 @@ def train_zemouri(config: ComparisonConfig) -> TrainedGenerator:
     ``epochs`` epochs, then as many Algorithm 2 repeats (decoder updates) as the VAE makes
     decoder updates, at the table's ``n_dis``. It samples z ~ N(0, I) as the VAE does. Training
     time counts both steps."""
-    steps = _updates(config, len(_data(config)[0]))
+    available = len(load_dataset(config.dataset, "train"))              # cached; no subset copy
+    steps = _updates(config, min(config.train_size or available, available))
     zemouri_config = zemouri.ZemouriConfig(dataset=config.dataset,
                                            latent_size=config.zemouri_latent_size,
                                            beta=config.zemouri_beta, gamma=config.zemouri_gamma,
