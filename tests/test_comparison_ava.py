@@ -102,7 +102,7 @@ def test_each_network_gets_the_gradient_of_its_own_objective_only(variant, proto
     images, noise = _batch()
     twin = copy.deepcopy(nets)
     state = torch.get_rng_state()
-    gradients, _ = ava.GRADIENTS[protocol](nets, images, noise)
+    gradients, *_ = ava.GRADIENTS[protocol](nets, images, noise)
     torch.set_rng_state(state)
     expected = (_expected_exact if protocol == "exact" else _expected_paper)(twin, images, noise)
     assert set(gradients) == set(expected) == set(nets.named())
@@ -118,12 +118,12 @@ def test_the_printed_rules_leave_the_encoder_without_a_reconstruction_signal():
     do, as long as its own outputs (hence the KL) are the same: it never sees x - x'."""
     nets = _nets("AVA1")
     images, noise = _batch()
-    first, _ = ava.paper_gradients(nets, images, noise)
+    first, *_ = ava.paper_gradients(nets, images, noise)
     nets.decoder.net[0].weight.data.mul_(3.0)          # another decoder: other x', same encoder
-    second, _ = ava.paper_gradients(nets, images, noise)
+    second, *_ = ava.paper_gradients(nets, images, noise)
     for a, b in zip(first["encoder"], second["encoder"]):
         torch.testing.assert_close(a, b)
-    exact, _ = ava.exact_gradients(_nets("AVA1"), images, noise)
+    exact, *_ = ava.exact_gradients(_nets("AVA1"), images, noise)
     assert not all(torch.allclose(a, b) for a, b in zip(first["encoder"], exact["encoder"]))
 
 
@@ -152,8 +152,8 @@ def test_a_diverged_run_is_reported_as_diverged_never_as_a_number(monkeypatch):
 
     def blow_up(nets, images, noise):
         calls["count"] += 1
-        gradients, loss = real(nets, images, noise)
-        return gradients, loss * float("nan") if calls["count"] == 2 else loss
+        gradients, loss, outputs = real(nets, images, noise)
+        return gradients, loss * float("nan") if calls["count"] == 2 else loss, outputs
     monkeypatch.setitem(ava.GRADIENTS, "paper", blow_up)
     judge = DomainClassifierConfig("toy", train_size=None, epochs=1)
     runs, samples, lines = report.run_comparison(["vae", "ava1_paper"], ["toy"], [0], TOY, judge, 32)
@@ -182,6 +182,13 @@ def test_the_ava_claims_and_the_lean_coincidence_end_to_end():
     assert tests["train_seconds_per_epoch"].eq("Welch t").all()
     same = claims.coincidence(runs, [("AVA2 exact", "AVA1 exact")])
     assert len(same) == 1 and same.identical.all() and (same["largest |difference|"] == 0).all()
+    # the discriminators' last-epoch mean outputs: probabilities where the variant has the network
+    outputs = runs.set_index("model")[list(ava.OUTPUTS)]
+    assert outputs.loc["VAE"].isna().to_numpy().all()
+    assert outputs.loc["AVA1 exact", ["D_real", "D_generated"]].isna().to_numpy().all()
+    for model, present in (("AVA1 exact", ["d_real", "d_generated"]), ("AVA3 paper", ["D_real", "D_generated"])):
+        values = outputs.loc[model, present].to_numpy()
+        assert ((values > 0) & (values < 1)).all()
     aspect_table = claims.aspects(runs)
     assert {"AVA1 exact", "AVA3 paper", "GAN / VAE SD"} <= set(aspect_table.columns)
     assert "AVA2 exact" not in aspect_table.columns       # one seed's value is not a mean over seeds

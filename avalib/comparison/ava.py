@@ -21,6 +21,8 @@ Every network's gradient comes from its own objective or error only, all from on
 per mini-batch, and the trainer applies them together (as ``avalib.nguyen.steps`` does per
 sample). The discriminators' outputs are d = sigmoid(logit); the rules' a'(v) is the standard
 sigmoid's v (1 - v) there (the authors' logistic has slope 1/2), and 1 at the linear latent means.
+Both protocols also return the discriminators' mean outputs on the batch (``OUTPUTS``): whether d
+and D tell real from generated is what decides how much their terms can move the generators.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ AVA_VARIANTS = tuple(name for name in VARIANTS if name.startswith("AVA"))
 # Discriminator outputs are kept this far from 0 and 1 inside the printed errors (1/d, 1/(1 - d)),
 # so a saturated float32 sigmoid gives a large error rather than 0 * inf.
 OUTPUT_MARGIN = 1e-6
+# The discriminators' mean probabilities "real" on a batch: d on x and on x', D on mu(x) and mu(x').
+OUTPUTS = ("d_real", "d_generated", "D_real", "D_generated")
 
 
 def sigmoid_derivative(value: torch.Tensor) -> torch.Tensor:
@@ -79,20 +83,28 @@ def _ascent(objective: torch.Tensor, net: nn.Module) -> list[torch.Tensor]:
     return [-g for g in torch.autograd.grad(objective, list(net.parameters()), retain_graph=True)]
 
 
-def exact_gradients(nets: AVANetworks, images: torch.Tensor,
-                    noise: torch.Tensor) -> tuple[dict[str, list[torch.Tensor]], torch.Tensor]:
+def _mean_outputs(**probabilities: torch.Tensor) -> dict[str, float]:
+    """Each discriminator output's batch mean, by its ``OUTPUTS`` name (outside the graph)."""
+    return {name: float(value.detach().mean()) for name, value in probabilities.items()}
+
+
+def exact_gradients(nets: AVANetworks, images: torch.Tensor, noise: torch.Tensor
+                    ) -> tuple[dict[str, list[torch.Tensor]], torch.Tensor, dict[str, float]]:
     """Every network's descent gradient of its own stated objective (see the module docstring),
     from one forward pass; ``noise`` is the eps of z = mu + sigma eps. Returns (gradients by
-    network name, the encoder-decoder loss)."""
+    network name, the encoder-decoder loss, the discriminators' mean outputs)."""
     variant = nets.variant
     mean, log_variance = nets.encoder(images).chunk(2, dim=1)
     decoded = nets.decoder(mean + (0.5 * log_variance).exp() * noise)
     loss = vae_loss(images, decoded, mean, log_variance)                 # eq. 1 (Bernoulli)
-    gradients = {}
+    gradients, outputs = {}, {}
     if nets.d is not None:
         fake_logit = nets.d(decoded)
         loss = loss - F.softplus(fake_logit).mean()                      # + log(1 - d(x')), eq. 3
-        balance = F.logsigmoid(nets.d(images)).mean() - F.softplus(fake_logit).mean()   # eq. 4
+        real_logit = nets.d(images)
+        balance = F.logsigmoid(real_logit).mean() - F.softplus(fake_logit).mean()   # eq. 4
+        outputs |= _mean_outputs(d_real=torch.sigmoid(real_logit.detach()),
+                                 d_generated=torch.sigmoid(fake_logit.detach()))
         if variant.lean_decoder:                                         # eq. 9
             balance = balance - 0.5 * (images - decoded.detach()).pow(2).flatten(1).sum(1).mean()
         gradients["d"] = _ascent(balance, nets.d)
@@ -100,7 +112,10 @@ def exact_gradients(nets: AVANetworks, images: torch.Tensor,
         fake_mean = nets.encoder(decoded).chunk(2, dim=1)[0]
         fake_logit = nets.D(fake_mean)
         loss = loss - F.softplus(fake_logit).mean()                      # + log(1 - D(mu(x'))), eq. 12
-        balance = F.logsigmoid(nets.D(mean.detach())).mean() - F.softplus(fake_logit).mean()  # eq. 11
+        real_logit = nets.D(mean.detach())
+        balance = F.logsigmoid(real_logit).mean() - F.softplus(fake_logit).mean()  # eq. 11
+        outputs |= _mean_outputs(D_real=torch.sigmoid(real_logit.detach()),
+                                 D_generated=torch.sigmoid(fake_logit.detach()))
         if variant.lean_encoder:                                         # eq. 15
             balance = balance - 0.5 * (mean - fake_mean).detach().pow(2).sum(1).mean()
         gradients["D"] = _ascent(balance, nets.D)
@@ -108,7 +123,7 @@ def exact_gradients(nets: AVANetworks, images: torch.Tensor,
     flat = torch.autograd.grad(loss, [p for net in generators for p in net.parameters()])
     split = len(list(nets.encoder.parameters()))
     gradients["encoder"], gradients["decoder"] = list(flat[:split]), list(flat[split:])
-    return gradients, loss.detach()
+    return gradients, loss.detach(), outputs
 
 
 def injected(pairs: list[tuple[torch.Tensor, torch.Tensor]], net: nn.Module) -> list[torch.Tensor]:
@@ -125,10 +140,11 @@ def _probability(logit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return output, output.detach().clamp(OUTPUT_MARGIN, 1 - OUTPUT_MARGIN)
 
 
-def paper_gradients(nets: AVANetworks, images: torch.Tensor,
-                    noise: torch.Tensor) -> tuple[dict[str, list[torch.Tensor]], torch.Tensor]:
+def paper_gradients(nets: AVANetworks, images: torch.Tensor, noise: torch.Tensor
+                    ) -> tuple[dict[str, list[torch.Tensor]], torch.Tensor, dict[str, float]]:
     """Every network's gradient from the printed rules (errors injected at its outputs), from one
-    forward pass. Returns (gradients by network name, the VAE loss as a monitor only)."""
+    forward pass. Returns (gradients by network name, the VAE loss as a monitor only, the
+    discriminators' mean outputs)."""
     variant = nets.variant
     mean, log_variance = nets.encoder(images).chunk(2, dim=1)
     sigma = log_variance.exp()                                          # Sigma, eq. 5's variable
@@ -137,9 +153,11 @@ def paper_gradients(nets: AVANetworks, images: torch.Tensor,
     flat_images, flat_decoded = images.flatten(1), decoded.detach().flatten(1)
     decoder_push = encoder_push = None
     errors: dict[str, list] = {}
+    outputs = {}
     if nets.d is not None:                                              # eqs. 6, 7, 10
         (real, real_value), (fake, fake_value) = (_probability(nets.d(images)),
                                                   _probability(nets.d(decoded.detach())))
+        outputs |= _mean_outputs(d_real=real, d_generated=fake)
         decoder_push = rules.discriminator_push(fake_value, sigmoid_derivative)
         lean = (rules.lean_term(flat_images, flat_decoded, sigmoid_derivative)
                 if variant.lean_decoder else None)
@@ -149,6 +167,7 @@ def paper_gradients(nets: AVANetworks, images: torch.Tensor,
         fake_mean = nets.encoder(decoded.detach()).chunk(2, dim=1)[0].detach()
         (real, real_value), (fake, fake_value) = (_probability(nets.D(mean.detach())),
                                                   _probability(nets.D(fake_mean)))
+        outputs |= _mean_outputs(D_real=real, D_generated=fake)
         encoder_push = rules.discriminator_push(fake_value, sigmoid_derivative)
         lean = (rules.lean_term(mean.detach(), fake_mean, identity_derivative)
                 if variant.lean_encoder else None)
@@ -162,7 +181,7 @@ def paper_gradients(nets: AVANetworks, images: torch.Tensor,
     gradients = {name: injected(pairs, networks[name]) for name, pairs in errors.items()}
     with torch.no_grad():
         monitor = vae_loss(images, decoded, mean, log_variance)
-    return gradients, monitor
+    return gradients, monitor, outputs
 
 
 GRADIENTS = {"exact": exact_gradients, "paper": paper_gradients}

@@ -12,6 +12,7 @@ import torch
 from avalib.cache import cached
 from avalib.data import load_dataset
 from avalib.fanout import compute
+from avalib.comparison import ava
 from avalib.comparison.trainer import ComparisonConfig, TrainedGenerator, train_model
 from avalib.domain_classifier import DomainClassifier, DomainClassifierConfig, domain_classifier, judge
 from avalib.metrics import (class_coverage, classifier_inception_score, frechet_distance,
@@ -60,7 +61,7 @@ def evaluate(model: TrainedGenerator, config: ComparisonConfig, classifier: Doma
                **{metric: float("nan") for metric in METRICS},
                "generator_updates": model.generator_updates, "diverged_at_step": model.diverged_at_step,
                "parameters": model.parameters, "generator_parameters": model.generator_parameters,
-               "final_train_loss": float("nan")}
+               "final_train_loss": float("nan"), **{key: float("nan") for key in ava.OUTPUTS}}
         return row, torch.full((0, *test.images.shape[1:]), float("nan"))
     generator = torch.Generator().manual_seed(config.seed + 1000)
     start = time.perf_counter()
@@ -84,7 +85,8 @@ def evaluate(model: TrainedGenerator, config: ComparisonConfig, classifier: Doma
            "diverged_at_step": model.diverged_at_step,
            "sample_ms_per_1000": 1000 * sample_seconds * 1000 / sample_count,
            "parameters": model.parameters, "generator_parameters": model.generator_parameters,
-           "final_train_loss": model.history[-1]}
+           "final_train_loss": model.history[-1],
+           **{key: model.discriminator_outputs.get(key, float("nan")) for key in ava.OUTPUTS}}
     return row, samples
 
 
@@ -139,7 +141,7 @@ def summary(runs: pd.DataFrame) -> pd.DataFrame:
     over the seeds that survived."""
     frame = runs.assign(diverged=runs.get("diverged_at_step", pd.Series(-1, index=runs.index)) >= 0)
     grouped = frame.groupby(["dataset", "model"], sort=False)
-    values = grouped[METRICS]
+    values = grouped[METRICS + [key for key in ava.OUTPUTS if key in runs]]
     table = values.mean().join(values.std(ddof=1).add_suffix("_sd"))
     table[frame.diverged.groupby([frame.dataset, frame.model], sort=False).any().reindex(table.index)
           .to_numpy()] = float("nan")

@@ -9,7 +9,7 @@ parameter counts travel with it. A new model plugs in by adding a function to ``
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
@@ -82,6 +82,7 @@ class TrainedGenerator:
     history: list[float]                                       # per-epoch training loss
     generator_updates: int = 0                                 # optimiser steps of the decoder
     diverged_at_step: int = -1                                 # first non-finite step, -1 if none
+    discriminator_outputs: dict[str, float] = field(default_factory=dict)   # AVA: last epoch's means
 
     @property
     def diverged(self) -> bool:
@@ -237,11 +238,12 @@ def train_ava(config: ComparisonConfig, variant: str, protocol: str) -> TrainedG
                        for name in ("d", "D") if name in networks})
     gradients_of = ava.GRADIENTS[protocol]
     name = ava_model_name(variant, protocol)
-    steps_done = [0]
+    steps_done, outputs = [0], []
 
     def step(index: torch.Tensor) -> float:
         x = images[index]
-        gradients, loss = gradients_of(nets, x, torch.randn(len(x), config.latent_size))
+        gradients, loss, batch_outputs = gradients_of(nets, x, torch.randn(len(x), config.latent_size))
+        outputs.append(batch_outputs)
         check_finite(loss, f"{name} loss")
         for network, values in gradients.items():
             check_finite(torch.stack([v.abs().max() for v in values]), f"{name} {network} gradient")
@@ -259,10 +261,13 @@ def train_ava(config: ComparisonConfig, variant: str, protocol: str) -> TrainedG
         diverged_at, history, seconds = steps_done[0], [float("nan")], float("nan")
     for network in networks.values():
         network.eval()
+    last_epoch = outputs[-batches_per_epoch(len(images), config.batch_size):] if diverged_at < 0 else []
+    mean_outputs = {key: sum(o[key] for o in last_epoch) / len(last_epoch) for key in ava.OUTPUTS
+                    if last_epoch and key in last_epoch[0]}
     return TrainedGenerator(name, config.latent_size, decoder,
                             lambda x: encoder(x).chunk(2, dim=1)[0], _count(*networks.values()),
                             _count(decoder), seconds, config.epochs, history,
-                            steps_done[0], diverged_at)
+                            steps_done[0], diverged_at, mean_outputs)
 
 
 def train_zemouri(config: ComparisonConfig) -> TrainedGenerator:
