@@ -198,7 +198,8 @@ def judge(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
     over the whole table. The sweep's own n_dis and budget (``budget`` describes it) decide every
     claim; each further (n_dis, step2_steps) of the focus decides the beta claims (B) again, as
     rows with that condition. ``budget_dependent`` marks a B claim whose verdict differs between
-    two budgets at one n_dis, among the budgets with at least 2 seeds for it. Each row says the seeds, the difference and its standard error."""
+    two budgets at one n_dis, among the budgets with at least 2 seeds for it. Each row says the
+    seeds, the difference and its standard error."""
     records, conditions = [], []
     variants = _variants(frame)
     for number, (n_dis, steps) in enumerate(variants):
