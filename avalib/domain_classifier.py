@@ -1,7 +1,8 @@
 """The independent judge of generated and reconstructed images: a small CNN trained on real data
 per dataset (cached), standing in for Inception-v3, which is neither available offline nor
 meant for 28 x 28 digits. Its class probabilities give the classifier Inception Score, label
-agreement and class coverage; its 128-unit feature layer gives the Frechet distance."""
+agreement and class coverage; its 128-unit feature layer gives the Frechet distance. It trains
+and judges on the CPU (what it judges is moved there)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from avalib.cache import cached
+from avalib import cache
 from avalib.data import load_dataset, training_split
 from avalib.training import batches, check_finite, in_batches, update
 
@@ -54,7 +55,8 @@ def _build(dataset: str) -> DomainClassifier:
 
 
 @torch.enable_grad()
-def _train(config: DomainClassifierConfig) -> dict:
+def train(config: DomainClassifierConfig) -> dict:
+    """The classifier's weights and its accuracy on the full test split."""
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     train = load_dataset(config.dataset, training_split(config.dataset)).subset(config.train_size,
@@ -75,10 +77,9 @@ def _train(config: DomainClassifierConfig) -> dict:
 
 
 def domain_classifier(config: DomainClassifierConfig) -> tuple[DomainClassifier, float]:
-    """(the trained classifier in eval mode, its accuracy on the full test split), from the cache
-    when this config was trained before."""
-    state = cached("domain-classifier", dataclasses.asdict(config), lambda: _train(config),
-                   ("avalib.domain_classifier", "avalib.training", "avalib.data"))
+    """(the trained classifier in eval mode, its accuracy on the full test split): a unit of work,
+    from the cache when this config was trained before."""
+    state = cache.unit(train, config=config)
     model = _build(config.dataset)
     model.load_state_dict(state["model"])
     return model.eval().requires_grad_(False), state["test_accuracy"]
@@ -92,7 +93,8 @@ def accuracy_table(config: DomainClassifierConfig, datasets) -> pd.DataFrame:
 
 
 def judge(model: DomainClassifier, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(class probabilities (N, K), features (N, 128)) of ``images``."""
+    """(class probabilities (N, K), features (N, 128)) of ``images`` (moved to the CPU)."""
+    images = images.cpu()
     def both(batch):
         features = model.features(batch)
         return model.head(features).softmax(dim=1), features

@@ -1,9 +1,11 @@
 """Units of work run serially or on Dask (``dask.distributed``), with the same results.
 
 A sweep is a list of units, each a call ``function(**key)`` whose result depends on its key only
-(it seeds itself from the key). ``compute`` runs them where the scheduler says and returns the
-results in key order, never in completion order. Each task sets its torch thread count first, so
-a table is bit-identical whether computed serially or on workers of the same machine.
+(it seeds itself from the key). ``compute`` runs them where the scheduler says, each through the
+cache (``avalib.cache.unit``: a unit that ran before is loaded, so an interrupted sweep resumes),
+and returns the results in key order, never in completion order. Each task sets its torch thread
+count first, so a table is bit-identical whether computed serially or on workers of the same
+machine.
 
 Schedulers (the notebooks' ``scheduler`` parameter, else ``$AVALIB_SCHEDULER``, else serial):
 
@@ -26,6 +28,7 @@ from typing import Any, Callable, Iterator
 
 import torch
 
+from avalib import cache
 from avalib.training import log
 
 SCHEDULER_VARIABLE = "AVALIB_SCHEDULER"
@@ -48,7 +51,7 @@ def resolve_scheduler(scheduler: str | None = None) -> str:
 
 def _unit(function: Callable, threads: int, key: dict[str, Any]):
     torch.set_num_threads(threads)
-    return function(**key)
+    return cache.unit(function, **key)
 
 
 def _worker_environment() -> dict[str, Any]:

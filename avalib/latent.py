@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import torch
 
+from avalib.device import noise_like
+
 
 def reparameterise(mean: torch.Tensor, log_variance: torch.Tensor) -> torch.Tensor:
     """z = mean + exp(log-variance / 2) * eps, eps ~ N(0, I): the sampling layer (Kingma &
-    Welling's reparameterisation; Zemouri (2020) eq. 2)."""
-    return mean + (0.5 * log_variance).exp() * torch.randn_like(mean)
+    Welling's reparameterisation; Zemouri (2020) eq. 2); eps drawn on the CPU."""
+    return mean + (0.5 * log_variance).exp() * noise_like(mean)
 
 
 def gaussian_kl(mean: torch.Tensor, log_variance: torch.Tensor) -> torch.Tensor:

@@ -26,10 +26,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy
 import torch
 
 from avalib.atomic import atomic_path, write_text
 from avalib.claims import CLAIM_COLUMNS
+from avalib.device import describe as describe_device
 from avalib.download import REPOSITORY_ROOT
 
 RESULTS_DIR_VARIABLE = "AVALIB_RESULTS_DIR"
@@ -102,17 +104,20 @@ def _jsonable(value: Any) -> Any:
 class RunRecord:
     """The results folder of one notebook run, and its provenance.
 
-    >>> record = RunRecord("00_datasets", {"profile": "smoke", "samples_per_dataset": 8})
+    >>> record = RunRecord(DatasetsRun(profile="smoke", samples_per_dataset=8))
     >>> record.table("splits", frame)        # splits.csv + splits.md
     >>> record.figure("samples", figure)     # samples.png
     >>> record.finish()                      # provenance.json
     """
 
-    def __init__(self, stem: str, parameters: dict[str, Any]):
-        self.stem = stem
-        self.parameters = _jsonable(parameters)
-        self.profile = check_profile(parameters.get("profile", "default"))
-        self.directory = results_root(self.profile) / stem
+    def __init__(self, run, **extra: Any):
+        """``run``: the notebook's parameters (``avalib.parameters.Run``), recorded with its
+        trainer configs; ``extra``: what the notebook decided on top (e.g. datasets found)."""
+        self.stem = run.stem
+        self.parameters = _jsonable(dataclasses.asdict(run) | extra)
+        self.device = getattr(run, "device", "cpu")
+        self.profile = check_profile(run.profile)
+        self.directory = results_root(self.profile) / self.stem
         self.directory.mkdir(parents=True, exist_ok=True)
         self.git_commit = _git_commit()          # at the start: the code that ran
         self.started = datetime.datetime.now(datetime.timezone.utc)
@@ -156,13 +161,14 @@ class RunRecord:
             "python": sys.version.split()[0],
             "torch": torch.__version__,
             "numpy": np.__version__,
+            "scipy": scipy.__version__,
             "pandas": pd.__version__,
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
             "cpu_model": _cpu_model(),
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "cpu_count": os.cpu_count(),
-            "device": "cuda:" + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+            "device": describe_device(self.device),
             "torch_threads": torch.get_num_threads(),
             "started_utc": self.started.isoformat(timespec="seconds"),
             "ended_utc": ended.isoformat(timespec="seconds"),

@@ -5,7 +5,7 @@
 The parameters are the notebook's ``parameters`` cell, then its profile file
 (``notebooks/profiles/<profile>/<stem>.yaml``; none for ``default``), then each ``-p NAME VALUE``
 (VALUE read as YAML: ``3``, ``[0, 1]``, ``mnist``). An unknown name or a bad value stops the run
-before a kernel starts (``avalib.settings``). The notebook then runs with its results folder in
+before a kernel starts: the notebook's ``Run`` class (``RUNS``, ``avalib.parameters``) checks them. The notebook then runs with its results folder in
 ``build/staging/``; only when every cell succeeded does the folder, executed notebook included,
 replace ``results/<stem>/`` (or ``build/results-<profile>/<stem>/``) as a whole. A failed run
 leaves the published folder exactly as it was and says where the partial run is.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import os
 import shutil
 import sys
@@ -25,9 +26,22 @@ import yaml
 
 from avalib.download import REPOSITORY_ROOT
 from avalib.results import RESULTS_DIR_VARIABLE, check_profile, results_root
-from avalib.settings import SETTINGS
 
 NOTEBOOKS = REPOSITORY_ROOT / "notebooks"
+# Each notebook's parameters class (module:name, imported when asked for).
+RUNS = {"00_datasets": "avalib.parameters:DatasetsRun",
+        "01_nguyen_bm_tables": "avalib.nguyen.run:NguyenRun",
+        "02_latent_space": "avalib.zemouri.run:LatentSpaceRun",
+        "03_beta_gamma_ablation": "avalib.zemouri.run:AblationRun",
+        "04_vae_vs_gan": "avalib.comparison.run:ComparisonRun"}
+
+
+def run_class(stem: str):
+    """The ``avalib.parameters.Run`` subclass of notebook ``stem``."""
+    if stem not in RUNS:
+        raise ValueError(f"notebook {stem!r} is unknown; allowed: {', '.join(RUNS)}")
+    module, name = RUNS[stem].split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def declared(stem: str) -> dict[str, Any]:
@@ -35,8 +49,8 @@ def declared(stem: str) -> dict[str, Any]:
     import papermill
 
     path = NOTEBOOKS / f"{stem}.ipynb"
-    if stem not in SETTINGS or not path.exists():
-        raise ValueError(f"notebook {stem!r} is unknown; allowed: {', '.join(SETTINGS)}")
+    if stem not in RUNS or not path.exists():
+        raise ValueError(f"notebook {stem!r} is unknown; allowed: {', '.join(RUNS)}")
     return {name: ast.literal_eval(spec["default"])
             for name, spec in papermill.inspect_notebook(str(path)).items()}
 
@@ -64,7 +78,7 @@ def resolve(stem: str, profile: str = "default", overrides: dict[str, Any] | Non
                              f"its parameters: {', '.join(values)}")
         values.update(layer)
     values["profile"] = profile
-    SETTINGS[stem](**values)
+    run_class(stem)(**values)
     return values
 
 
@@ -106,7 +120,7 @@ def run(stem: str, profile: str = "default", overrides: dict[str, Any] | None = 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m avalib.runs", description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebook", help=f"one of: {', '.join(SETTINGS)}")
+    parser.add_argument("notebook", help=f"one of: {', '.join(RUNS)}")
     parser.add_argument("--profile", default=os.environ.get("PROFILE", "default"))
     parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="set one parameter (VALUE as YAML)")

@@ -21,6 +21,13 @@ def minibatches(count: int, batch_size: int, generator: torch.Generator) -> Iter
             yield index
 
 
+def endless_minibatches(count: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """``minibatches`` epoch after epoch, for ever; each epoch's order is drawn when its first
+    batch is asked for, so taking k batches draws exactly what a k-batch run draws."""
+    while True:
+        yield from minibatches(count, batch_size, generator)
+
+
 def batches_per_epoch(count: int, batch_size: int) -> int:
     """How many mini-batches ``minibatches`` yields for ``count`` items."""
     full, rest = divmod(count, batch_size)
@@ -106,10 +113,16 @@ def progress(total: int, description: str, enabled: bool = True) -> tqdm:
 
 
 @torch.no_grad()
-def in_batches(function, images: torch.Tensor, batch_size: int = 500) -> list:
+def in_batches(function, images: torch.Tensor, batch_size: int = 500, device=None) -> list:
     """``function`` applied to ``images`` in chunks (no gradients), outputs concatenated; tuples of
-    outputs are concatenated element-wise."""
-    outputs = [function(images[start:start + batch_size]) for start in range(0, len(images), batch_size)]
+    outputs are concatenated element-wise. With ``device`` each chunk is moved there and its
+    outputs back to the CPU."""
+    def call(batch):
+        if device is None:
+            return function(batch)
+        output = function(batch.to(device))
+        return tuple(o.cpu() for o in output) if isinstance(output, tuple) else output.cpu()
+    outputs = [call(images[start:start + batch_size]) for start in range(0, len(images), batch_size)]
     if isinstance(outputs[0], tuple):
         return [torch.cat(parts) for parts in zip(*outputs)]
     return [torch.cat(outputs)]

@@ -12,14 +12,14 @@ notebook 01's protocols. The variants are ``avalib.nguyen.VARIANTS`` and the pri
   under ``exact`` AVA2 trains exactly as AVA1 and AVA4 as AVA3 (computed, not assumed: the terms
   are in the objectives, and autograd gives them no gradient).
 - ``paper``: the printed output errors (eqs. 5, 6, 7, 10, 13, 14, 16) injected into each network
-  at its outputs and propagated by autograd (``injected``). Eq. 5 gives the encoder only the KL's
+  at its outputs and propagated by autograd (``avalib.nguyen.updates``, as notebook 01 does). Eq. 5 gives the encoder only the KL's
   error (and eq. 14's push): the sampled code is not differentiated, so **the encoder gets no
   reconstruction signal** under the printed rules. Eq. 6's decoder error is (x - x') + push: the
   gradient of 1/2 ||x - x'||^2, not of the comparison VAE's Bernoulli loss.
 
 Every network's gradient comes from its own objective or error only, all from one forward pass
 per mini-batch, and the trainer applies them together (as ``avalib.nguyen.steps`` does per
-sample). The discriminators' outputs are d = sigmoid(logit); the rules' a'(v) is the standard
+sample); which error feeds which network is ``avalib.nguyen.updates``, shared with notebook 01. The discriminators' outputs are d = sigmoid(logit); the rules' a'(v) is the standard
 sigmoid's v (1 - v) there (the authors' logistic has slope 1/2), and 1 at the linear latent means.
 Both protocols also return the discriminators' mean outputs on the batch (``OUTPUTS``): whether d
 and D tell real from generated is what decides how much their terms can move the generators.
@@ -34,10 +34,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from avalib.comparison.models import vae_loss
-from avalib.nguyen import rules
-from avalib.nguyen.trainer import VARIANTS, Variant
+from avalib.nguyen.updates import ascent, injected_gradients, paper_errors
+from avalib.nguyen.variants import GRADIENT_PROTOCOLS, VARIANTS, Variant
 
-PROTOCOLS = ("exact", "paper")
+PROTOCOLS = GRADIENT_PROTOCOLS
 AVA_VARIANTS = tuple(name for name in VARIANTS if name.startswith("AVA"))
 # Discriminator outputs are kept this far from 0 and 1 inside the printed errors (1/d, 1/(1 - d)),
 # so a saturated float32 sigmoid gives a large error rather than 0 * inf.
@@ -78,11 +78,6 @@ class AVANetworks:
                                             ("d", self.d), ("D", self.D)) if net is not None}
 
 
-def _ascent(objective: torch.Tensor, net: nn.Module) -> list[torch.Tensor]:
-    """The gradient that *maximises* ``objective`` over ``net``'s parameters only (to descend)."""
-    return [-g for g in torch.autograd.grad(objective, list(net.parameters()), retain_graph=True)]
-
-
 def _mean_outputs(**probabilities: torch.Tensor) -> dict[str, float]:
     """Each discriminator output's batch mean, by its ``OUTPUTS`` name (outside the graph)."""
     return {name: float(value.detach().mean()) for name, value in probabilities.items()}
@@ -107,7 +102,7 @@ def exact_gradients(nets: AVANetworks, images: torch.Tensor, noise: torch.Tensor
                                  d_generated=torch.sigmoid(fake_logit.detach()))
         if variant.lean_decoder:                                         # eq. 9
             balance = balance - 0.5 * (images - decoded.detach()).pow(2).flatten(1).sum(1).mean()
-        gradients["d"] = _ascent(balance, nets.d)
+        gradients["d"] = ascent(balance, list(nets.d.parameters()))
     if nets.D is not None:
         fake_mean = nets.encoder(decoded).chunk(2, dim=1)[0]
         fake_logit = nets.D(fake_mean)
@@ -118,20 +113,12 @@ def exact_gradients(nets: AVANetworks, images: torch.Tensor, noise: torch.Tensor
                                  D_generated=torch.sigmoid(fake_logit.detach()))
         if variant.lean_encoder:                                         # eq. 15
             balance = balance - 0.5 * (mean - fake_mean).detach().pow(2).sum(1).mean()
-        gradients["D"] = _ascent(balance, nets.D)
+        gradients["D"] = ascent(balance, list(nets.D.parameters()))
     generators = [nets.encoder, nets.decoder]
     flat = torch.autograd.grad(loss, [p for net in generators for p in net.parameters()])
     split = len(list(nets.encoder.parameters()))
     gradients["encoder"], gradients["decoder"] = list(flat[:split]), list(flat[split:])
     return gradients, loss.detach(), outputs
-
-
-def injected(pairs: list[tuple[torch.Tensor, torch.Tensor]], net: nn.Module) -> list[torch.Tensor]:
-    """-sum(error * d output / d theta) over ``net``'s own parameters (autograd), the errors
-    averaged over the mini-batch: descending it is the paper's ``theta += lr * error * ...``."""
-    outputs = [output for output, _ in pairs]
-    grad_outputs = [-error.detach() / len(error) for _, error in pairs]
-    return list(torch.autograd.grad(outputs, list(net.parameters()), grad_outputs, retain_graph=True))
 
 
 def _probability(logit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -142,43 +129,36 @@ def _probability(logit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def paper_gradients(nets: AVANetworks, images: torch.Tensor, noise: torch.Tensor
                     ) -> tuple[dict[str, list[torch.Tensor]], torch.Tensor, dict[str, float]]:
-    """Every network's gradient from the printed rules (errors injected at its outputs), from one
-    forward pass. Returns (gradients by network name, the VAE loss as a monitor only, the
-    discriminators' mean outputs)."""
-    variant = nets.variant
+    """Every network's gradient from the printed rules (``updates.paper_errors``, injected at its
+    outputs and averaged over the mini-batch), from one forward pass. Returns (gradients by
+    network name, the VAE loss as a monitor only, the discriminators' mean outputs)."""
     mean, log_variance = nets.encoder(images).chunk(2, dim=1)
     sigma = log_variance.exp()                                          # Sigma, eq. 5's variable
     code = (mean + (0.5 * log_variance).exp() * noise).detach()         # eq. 5: no reconstruction path
     decoded = nets.decoder(code)
-    flat_images, flat_decoded = images.flatten(1), decoded.detach().flatten(1)
-    decoder_push = encoder_push = None
-    errors: dict[str, list] = {}
-    outputs = {}
-    if nets.d is not None:                                              # eqs. 6, 7, 10
-        (real, real_value), (fake, fake_value) = (_probability(nets.d(images)),
-                                                  _probability(nets.d(decoded.detach())))
-        outputs |= _mean_outputs(d_real=real, d_generated=fake)
-        decoder_push = rules.discriminator_push(fake_value, sigmoid_derivative)
-        lean = (rules.lean_term(flat_images, flat_decoded, sigmoid_derivative)
-                if variant.lean_decoder else None)
-        real_error, fake_error = rules.paper_discriminator_errors(real_value, fake_value, lean)
-        errors["d"] = [(real, real_error), (fake, fake_error)]
-    if nets.D is not None:                                              # eqs. 13, 14, 16
+    fake_mean = d_pair = D_pair = None
+    outputs, values = {}, {}
+    if nets.d is not None:
+        d_pair = _probability(nets.d(images)), _probability(nets.d(decoded.detach()))
+        outputs |= _mean_outputs(d_real=d_pair[0][0], d_generated=d_pair[1][0])
+    if nets.D is not None:
         fake_mean = nets.encoder(decoded.detach()).chunk(2, dim=1)[0].detach()
-        (real, real_value), (fake, fake_value) = (_probability(nets.D(mean.detach())),
-                                                  _probability(nets.D(fake_mean)))
-        outputs |= _mean_outputs(D_real=real, D_generated=fake)
-        encoder_push = rules.discriminator_push(fake_value, sigmoid_derivative)
-        lean = (rules.lean_term(mean.detach(), fake_mean, identity_derivative)
-                if variant.lean_encoder else None)
-        real_error, fake_error = rules.paper_discriminator_errors(real_value, fake_value, lean)
-        errors["D"] = [(real, real_error), (fake, fake_error)]
-    push = None if decoder_push is None else decoder_push.view(-1, *[1] * (decoded.dim() - 1))
-    errors["decoder"] = [(decoded, rules.paper_decoder_error(images, decoded.detach(), push))]
-    errors["encoder"] = [(torch.cat([mean, sigma], dim=1),
-                          rules.paper_encoder_error(mean.detach(), sigma.detach(), encoder_push))]
+        D_pair = _probability(nets.D(mean.detach())), _probability(nets.D(fake_mean))
+        outputs |= _mean_outputs(D_real=D_pair[0][0], D_generated=D_pair[1][0])
+    for name, pair in (("d", d_pair), ("D", D_pair)):
+        if pair is not None:
+            values[name] = (pair[0][1], pair[1][1])
+    errors = paper_errors(nets.variant, images, decoded, mean, sigma, fake_mean, values.get("d"),
+                          values.get("D"), push_derivative=sigmoid_derivative,
+                          image_derivative=sigmoid_derivative, code_derivative=identity_derivative)
+    pairs = {"decoder": [(decoded, errors["decoder"])],
+             "encoder": [(torch.cat([mean, sigma], dim=1), errors["encoder"])]}
+    for name, pair in (("d", d_pair), ("D", D_pair)):
+        if pair is not None:
+            pairs[name] = [(pair[0][0], errors[name][0]), (pair[1][0], errors[name][1])]
     networks = nets.named()
-    gradients = {name: injected(pairs, networks[name]) for name, pairs in errors.items()}
+    gradients = {name: injected_gradients(pairs[name], list(networks[name].parameters()), batch_mean=True)
+                 for name in ("d", "D", "decoder", "encoder") if name in pairs}
     with torch.no_grad():
         monitor = vae_loss(images, decoded, mean, log_variance)
     return gradients, monitor, outputs

@@ -9,7 +9,6 @@ import time
 import pandas as pd
 import torch
 
-from avalib.cache import cached
 from avalib.data import load_dataset
 from avalib.fanout import compute
 from avalib.comparison import ava
@@ -18,11 +17,9 @@ from avalib.domain_classifier import DomainClassifier, DomainClassifierConfig, d
 from avalib.metrics import (class_coverage, classifier_inception_score, frechet_distance,
                             laplacian_sharpness, precision_recall)
 
-# The modules whose code decides a cached unit of the comparison (part of its cache key).
-UNIT_CODE = ("avalib.comparison.experiment", "avalib.comparison.trainer", "avalib.comparison.models",
-             "avalib.comparison.networks", "avalib.metrics", "avalib.latent", "avalib.training",
-             "avalib.data", "avalib.zemouri.trainer", "avalib.zemouri.model", "avalib.zemouri.networks",
-             "avalib.comparison.ava", "avalib.nguyen.rules")
+# What one unit keeps of its first seed for the figures: samples, and lines x steps images
+# along straight lines between prior codes.
+SHOWN_SAMPLES, LINES, LINE_STEPS = 40, 3, 12
 
 
 def _straight_lines(latent_size: int, count: int, steps: int, generator) -> torch.Tensor:
@@ -39,7 +36,7 @@ def interpolation_roughness(model: TrainedGenerator, pairs: int, steps: int,
     """Mean over random prior pairs of (largest step / mean step) of the pixel distance between
     consecutive images along the straight line between two latent codes: 1 for an evenly
     changing path, large when the output jumps (an unstructured latent space)."""
-    images = model.decode(_straight_lines(model.latent_size, pairs, steps, generator))
+    images = model.generate(_straight_lines(model.latent_size, pairs, steps, generator))
     images = images.reshape(pairs, steps, -1)
     jumps = (images[:, 1:] - images[:, :-1]).norm(dim=2)
     return float((jumps.max(dim=1).values / jumps.mean(dim=1).clamp_min(1e-12)).mean())
@@ -49,7 +46,7 @@ def interpolation_roughness(model: TrainedGenerator, pairs: int, steps: int,
 def interpolations(model: TrainedGenerator, rows: int, steps: int, seed: int) -> torch.Tensor:
     """rows x steps images along straight lines between random prior codes (row-major)."""
     generator = torch.Generator().manual_seed(seed)
-    return model.decode(_straight_lines(model.latent_size, rows, steps, generator))
+    return model.generate(_straight_lines(model.latent_size, rows, steps, generator))
 
 
 def evaluate(model: TrainedGenerator, config: ComparisonConfig, classifier: DomainClassifier,
@@ -90,20 +87,15 @@ def evaluate(model: TrainedGenerator, config: ComparisonConfig, classifier: Doma
     return row, samples
 
 
-def score_run(config: ComparisonConfig, judge_config: DomainClassifierConfig, sample_count: int,
-              shown: int = 40, lines: int = 3, steps: int = 12) -> dict:
-    """One unit of the comparison, cached when it finishes (an interrupted run resumes; the
-    timings are those of the run that trained it): train ``config``, score it, and keep
-    ``shown`` samples and ``lines`` x ``steps`` interpolation images."""
-    def unit() -> dict:
-        classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=config.dataset))
-        model = train_model(config)
-        row, samples = evaluate(model, config, classifier, sample_count)
-        lines_shown = samples[:0] if model.diverged else interpolations(model, lines, steps, config.seed)
-        return {"row": row, "samples": samples[:shown], "interpolations": lines_shown}
-    key = {"config": dataclasses.asdict(config), "judge": dataclasses.asdict(judge_config),
-           "sample_count": sample_count, "shown": shown, "lines": lines, "steps": steps}
-    return cached("comparison-run", key, unit, UNIT_CODE)
+def score_run(config: ComparisonConfig, judge_config: DomainClassifierConfig, sample_count: int) -> dict:
+    """Unit: train ``config``, score it, and keep ``SHOWN_SAMPLES`` samples and ``LINES`` x
+    ``LINE_STEPS`` interpolation images (cached by the fan-out: the timings of a rerun from the
+    cache are those of the run that trained it)."""
+    classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=config.dataset))
+    model = train_model(config)
+    row, samples = evaluate(model, config, classifier, sample_count)
+    lines = samples[:0] if model.diverged else interpolations(model, LINES, LINE_STEPS, config.seed)
+    return {"row": row, "samples": samples[:SHOWN_SAMPLES], "interpolations": lines}
 
 
 def run_comparison(models, datasets, seeds, base: ComparisonConfig,

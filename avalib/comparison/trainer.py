@@ -18,10 +18,16 @@ from avalib.comparison import ava
 from avalib.comparison.models import gan_discriminator_loss, gan_generator_loss, vae_loss
 from avalib.comparison.networks import DCGANEncoder, DCGANGenerator
 from avalib.data import load_dataset
+from avalib.device import check_device
 from avalib.latent import reparameterise
-from avalib.nguyen.trainer import VARIANTS
+from avalib.nguyen.variants import VARIANTS
 from avalib.training import batches, batches_per_epoch, apply, check_finite, in_batches, update
 from avalib.zemouri import trainer as zemouri
+
+# DCGAN's Adam (Radford et al., 2016): beta_1 = 0.5, for the GAN's generator and every discriminator.
+DCGAN_BETAS = (0.5, 0.999)
+# AVA's D on latent means (an MLP): hidden units per layer.
+LATENT_DISCRIMINATOR_HIDDEN = 128
 
 
 @dataclass(frozen=True)
@@ -37,25 +43,23 @@ class ComparisonConfig:
     batch_size: int = 64
     seed: int = 0
     vae_learning_rate: float = 1e-3                        # Adam (Kingma & Welling use Adagrad)
-    gan_learning_rate: float = 2e-4                        # Adam as DCGAN: 2e-4, beta_1 = 0.5
-    gan_betas: tuple[float, float] = (0.5, 0.999)
+    gan_learning_rate: float = 2e-4                        # Adam as DCGAN: 2e-4, DCGAN_BETAS
     # One discriminator for every adversarial model of the table (GAN, AVA's d and D, and the
     # Zemouri critic's n_dis): DCGAN's network on images, DCGAN's Adam, one update per generator
     # update (DCGAN's and the AVA paper's; Zemouri's critic keeps its own least-squares network and
     # the Adam of ZemouriConfig).
     n_dis: int = 1
     discriminator_learning_rate: float = 2e-4
-    discriminator_betas: tuple[float, float] = (0.5, 0.999)
-    latent_discriminator_hidden: int = 128                 # AVA's D on latent means (an MLP)
     zemouri_latent_size: int = 100                         # the hybrid: K_z, beta, gamma of eq. 8
     zemouri_beta: float = 0.01
     zemouri_gamma: float = 0.1
+    device: str = "cpu"                                    # where it trains (random streams: the CPU)
 
     def __post_init__(self):
         if self.model not in TRAINERS:
             raise ValueError(f"unknown model {self.model!r}; known: {', '.join(TRAINERS)}")
         for name, low in (("epochs", 1), ("latent_size", 1), ("batch_size", 2), ("width", 1),
-                          ("zemouri_latent_size", 1), ("n_dis", 1), ("latent_discriminator_hidden", 1)):
+                          ("zemouri_latent_size", 1), ("n_dis", 1)):
             if getattr(self, name) < low:
                 raise ValueError(f"{name}={getattr(self, name)!r}: must be >= {low}")
         if self.model.startswith("ava") and self.n_dis != 1:
@@ -67,6 +71,7 @@ class ComparisonConfig:
         if self.zemouri_beta < 0 or self.zemouri_gamma < 0:
             raise ValueError(f"zemouri_beta={self.zemouri_beta!r}, zemouri_gamma={self.zemouri_gamma!r}: "
                              "must be >= 0")
+        check_device(self.device)
 
 
 @dataclass
@@ -83,6 +88,12 @@ class TrainedGenerator:
     generator_updates: int = 0                                 # optimiser steps of the decoder
     diverged_at_step: int = -1                                 # first non-finite step, -1 if none
     discriminator_outputs: dict[str, float] = field(default_factory=dict)   # AVA: last epoch's means
+    device: str = "cpu"                                        # where decode / encode run
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoded images of the latent codes ``z`` (on the CPU)."""
+        return in_batches(self.decode, z, device=self.device)[0]
 
     @property
     def diverged(self) -> bool:
@@ -90,14 +101,13 @@ class TrainedGenerator:
 
     @torch.no_grad()
     def sample(self, count: int, generator: torch.Generator) -> torch.Tensor:
-        z = torch.randn(count, self.latent_size, generator=generator)
-        return in_batches(self.decode, z)[0]
+        return self.generate(torch.randn(count, self.latent_size, generator=generator))
 
     @torch.no_grad()
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor | None:
         if self.encode is None:
             return None
-        return in_batches(lambda batch: self.decode(self.encode(batch)), images)[0]
+        return in_batches(lambda batch: self.decode(self.encode(batch)), images, device=self.device)[0]
 
 
 def _count(*networks: torch.nn.Module) -> int:
@@ -106,7 +116,7 @@ def _count(*networks: torch.nn.Module) -> int:
 
 def _data(config: ComparisonConfig):
     data = load_dataset(config.dataset, "train").subset(config.train_size, config.seed)
-    return data.images, data.images.shape[1], data.images.shape[-1]
+    return data.images.to(config.device), data.images.shape[1], data.images.shape[-1]
 
 
 def _train_epochs(config: ComparisonConfig, count: int, step: Callable[[torch.Tensor], float],
@@ -132,19 +142,19 @@ def _vae_networks(config: ComparisonConfig, channels: int, size: int):
     """The VAE's encoder and decoder, initialised from ``config.seed`` (the AVA variants start
     from the very same weights)."""
     torch.manual_seed(config.seed)
-    return (DCGANEncoder(channels, size, 2 * config.latent_size, config.width),
-            DCGANGenerator(config.latent_size, channels, size, config.width))
+    return (DCGANEncoder(channels, size, 2 * config.latent_size, config.width).to(config.device),
+            DCGANGenerator(config.latent_size, channels, size, config.width).to(config.device))
 
 
 def _image_discriminator(config: ComparisonConfig, channels: int, size: int):
     """The table's discriminator on images (DCGAN's) and its optimiser."""
-    network = DCGANEncoder(channels, size, 1, config.width)
+    network = DCGANEncoder(channels, size, 1, config.width).to(config.device)
     return network, _discriminator_optimiser(config, network)
 
 
 def _discriminator_optimiser(config: ComparisonConfig, network: torch.nn.Module):
     return torch.optim.Adam(network.parameters(), lr=config.discriminator_learning_rate,
-                            betas=config.discriminator_betas)
+                            betas=DCGAN_BETAS)
 
 
 @torch.enable_grad()
@@ -170,27 +180,27 @@ def train_vae(config: ComparisonConfig) -> TrainedGenerator:
     return TrainedGenerator("VAE", config.latent_size, decoder,
                             lambda x: encoder(x).chunk(2, dim=1)[0], _count(encoder, decoder),
                             _count(decoder), seconds, config.epochs, history,
-                            _updates(config, len(images)))
+                            _updates(config, len(images)), device=config.device)
 
 
 @torch.enable_grad()
 def train_gan(config: ComparisonConfig) -> TrainedGenerator:
     """DCGAN-style GAN (Radford et al., 2016) with the non-saturating generator loss
     -log D(G(z)) (Goodfellow et al., 2014); the generator's Adam at ``config.gan_learning_rate``
-    and ``config.gan_betas`` (DCGAN's 2e-4, beta_1 = 0.5), the table's discriminator and
+    and ``DCGAN_BETAS`` (DCGAN's 2e-4, beta_1 = 0.5), the table's discriminator and
     ``n_dis`` discriminator updates (fresh samples, the same real batch) per generator update."""
     images, channels, size = _data(config)
     torch.manual_seed(config.seed)
     discriminator, d_optimiser = _image_discriminator(config, channels, size)
-    generator_net = DCGANGenerator(config.latent_size, channels, size, config.width)
+    generator_net = DCGANGenerator(config.latent_size, channels, size, config.width).to(config.device)
     d_parameters, g_parameters = list(discriminator.parameters()), list(generator_net.parameters())
-    g_optimiser = torch.optim.Adam(g_parameters, lr=config.gan_learning_rate, betas=config.gan_betas)
+    g_optimiser = torch.optim.Adam(g_parameters, lr=config.gan_learning_rate, betas=DCGAN_BETAS)
     noise = torch.Generator().manual_seed(config.seed)
 
     def step(index: torch.Tensor) -> float:
         real = images[index]
         for _ in range(config.n_dis):
-            fake = generator_net(torch.randn(len(real), config.latent_size, generator=noise))
+            fake = generator_net(torch.randn(len(real), config.latent_size, generator=noise).to(config.device))
             d_loss = check_finite(gan_discriminator_loss(discriminator(real), discriminator(fake.detach())),
                                   "GAN discriminator loss")
             update(d_optimiser, d_loss, d_parameters)
@@ -202,7 +212,7 @@ def train_gan(config: ComparisonConfig) -> TrainedGenerator:
     generator_net.eval()
     return TrainedGenerator("GAN", config.latent_size, generator_net, None,
                             _count(discriminator, generator_net), _count(generator_net), seconds,
-                            config.epochs, history, _updates(config, len(images)))
+                            config.epochs, history, _updates(config, len(images)), device=config.device)
 
 
 def ava_model_key(variant: str, protocol: str) -> str:
@@ -227,8 +237,9 @@ def train_ava(config: ComparisonConfig, variant: str, protocol: str) -> TrainedG
     switches = VARIANTS[variant]
     with torch.random.fork_rng():            # the discriminators leave the VAE's noise stream alone
         torch.manual_seed(config.seed + 1)
-        d = DCGANEncoder(channels, size, 1, config.width) if switches.decoder_discriminator else None
-        D = (ava.latent_discriminator(config.latent_size, config.latent_discriminator_hidden)
+        d = (DCGANEncoder(channels, size, 1, config.width).to(config.device)
+             if switches.decoder_discriminator else None)
+        D = (ava.latent_discriminator(config.latent_size, LATENT_DISCRIMINATOR_HIDDEN).to(config.device)
              if switches.encoder_discriminator else None)
     nets = ava.AVANetworks(switches, encoder, decoder, d, D)
     networks = nets.named()
@@ -242,7 +253,8 @@ def train_ava(config: ComparisonConfig, variant: str, protocol: str) -> TrainedG
 
     def step(index: torch.Tensor) -> float:
         x = images[index]
-        gradients, loss, batch_outputs = gradients_of(nets, x, torch.randn(len(x), config.latent_size))
+        noise = torch.randn(len(x), config.latent_size).to(config.device)
+        gradients, loss, batch_outputs = gradients_of(nets, x, noise)
         outputs.append(batch_outputs)
         check_finite(loss, f"{name} loss")
         for network, values in gradients.items():
@@ -267,14 +279,14 @@ def train_ava(config: ComparisonConfig, variant: str, protocol: str) -> TrainedG
     return TrainedGenerator(name, config.latent_size, decoder,
                             lambda x: encoder(x).chunk(2, dim=1)[0], _count(*networks.values()),
                             _count(decoder), seconds, config.epochs, history,
-                            steps_done[0], diverged_at, mean_outputs)
+                            steps_done[0], diverged_at, mean_outputs, device=config.device)
 
 
 def train_zemouri(config: ComparisonConfig) -> TrainedGenerator:
     """The hybrid of Zemouri (2020) at ``config.zemouri_latent_size``, ``zemouri_beta`` and
     ``zemouri_gamma`` (defaults K_z = 100, beta = 0.01, gamma = 0.1: the paper's "clearer" regime
     with the latent loss), trained on the same subset with its own networks: step 1 for
-    ``epochs`` epochs, then as many Algorithm 2 repeats (decoder updates) as the VAE makes
+    ``epochs`` epochs, then as many Algorithm 2 iterations (decoder updates) as the VAE makes
     decoder updates, at the table's ``n_dis``. It samples z ~ N(0, I) as the VAE does. Training
     time counts both steps."""
     available = len(load_dataset(config.dataset, "train"))              # cached; no subset copy
@@ -284,14 +296,14 @@ def train_zemouri(config: ComparisonConfig) -> TrainedGenerator:
                                            beta=config.zemouri_beta, gamma=config.zemouri_gamma,
                                            n_dis=config.n_dis, train_size=config.train_size,
                                            step1_epochs=config.epochs, warmup_steps=0,
-                                           step2_steps=steps, seed=config.seed)
+                                           step2_steps=steps, seed=config.seed, device=config.device)
     start = time.perf_counter()
-    model = zemouri.train(zemouri_config, use_cache=False)
+    model = zemouri.train(zemouri_config)
     seconds = time.perf_counter() - start
     return TrainedGenerator("Zemouri", config.zemouri_latent_size, model.decoder, lambda x: model.encoder(x)[0],
                             _count(model.encoder, model.classifier, model.decoder, model.discriminator),
                             _count(model.decoder), seconds, 2 * config.epochs,
-                            [model.history["step1"]["last_epoch_cat"]], steps)
+                            [model.history["step1"]["last_epoch_cat"]], steps, device=config.device)
 
 
 def _ava_trainer(variant: str, protocol: str) -> Callable[[ComparisonConfig], TrainedGenerator]:

@@ -93,6 +93,10 @@ class ChannelMLP:
     def parameters(self) -> list[torch.Tensor]:
         return [self.hidden_weight, self.hidden_bias, self.output_weight, self.output_bias]
 
+    def to(self, device: torch.device | str) -> "ChannelMLP":
+        """The same network with its weights on ``device``."""
+        return ChannelMLP.from_parameters([p.to(device) for p in self.parameters()], self.multiplicity)
+
     def requires_grad_(self) -> "ChannelMLP":
         for tensor in self.parameters():
             tensor.requires_grad_(True)

@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 
 from avalib.download import REPOSITORY_ROOT
-from avalib.nguyen.trainer import VARIANTS, NguyenResult
+from avalib.nguyen.variants import VARIANTS, NguyenResult
 
 PAPER_DIR = REPOSITORY_ROOT / "data" / "nguyen2024"
 MODELS = list(VARIANTS)

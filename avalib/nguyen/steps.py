@@ -5,15 +5,13 @@ loss only."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 
 from avalib.nguyen import rules
+from avalib.nguyen.model import Networks
 from avalib.nguyen.networks import ChannelMLP
-
-if TYPE_CHECKING:
-    from avalib.nguyen.trainer import Networks, Variant
+from avalib.nguyen.updates import ascent, injected_gradients, paper_errors
+from avalib.nguyen.variants import Variant
 
 
 def reference_step(nets: Networks, variant: Variant, image: torch.Tensor) -> torch.Tensor:
@@ -65,16 +63,6 @@ def reference_step(nets: Networks, variant: Variant, image: torch.Tensor) -> tor
     return decoded
 
 
-def injected_gradients(outputs_and_errors: list[tuple[torch.Tensor, torch.Tensor]],
-                        net: ChannelMLP) -> list[torch.Tensor]:
-    """-sum(error * d output / d theta) over ``net``'s own parameters only (autograd), so that
-    ``theta -= lr * gradient`` is the paper's ``theta += lr * error * ...``; nothing leaks
-    between networks."""
-    outputs = [o for o, _ in outputs_and_errors]
-    grad_outputs = [-e.detach() for _, e in outputs_and_errors]
-    return list(torch.autograd.grad(outputs, net.parameters(), grad_outputs, retain_graph=True))
-
-
 def _apply(updates: list[tuple[ChannelMLP, list[torch.Tensor]]], learning_rate: torch.Tensor) -> None:
     """Apply every network's gradient only after all were computed from the same graph."""
     for net, gradients in updates:
@@ -82,9 +70,10 @@ def _apply(updates: list[tuple[ChannelMLP, list[torch.Tensor]]], learning_rate: 
 
 
 def paper_step(nets: Networks, variant: Variant, image: torch.Tensor) -> torch.Tensor:
-    """One per-sample step of the rules as printed, all from the same forward pass."""
-    lr = nets.learning_rate
+    """One per-sample step of the rules as printed (``updates.paper_errors``), all from the same
+    forward pass."""
     d, D = nets.decoder_discriminator, nets.encoder_discriminator
+    mu = sigma = fake_mu = d_outputs = D_outputs = None
     if variant.has_encoder:
         encoded = nets.encoder.forward(image)[1]
         mu, sigma = nets.split(encoded)
@@ -92,36 +81,19 @@ def paper_step(nets: Networks, variant: Variant, image: torch.Tensor) -> torch.T
     else:
         code = nets.noise()
     decoded = nets.decoder.forward(code)[1]
-    decoder_push = encoder_push = None
-    errors = []
     if d is not None:
-        real_output, fake_output = d.forward(image)[1], d.forward(decoded.detach())[1]
-        decoder_push = rules.discriminator_push(fake_output)
-        lean = rules.lean_term(image, decoded) if variant.lean_decoder else None
-        real_error, fake_error = rules.paper_discriminator_errors(real_output, fake_output, lean)
-        errors.append(([(real_output, real_error), (fake_output, fake_error)], d))
+        d_outputs = d.forward(image)[1], d.forward(decoded.detach())[1]
     if D is not None:
         fake_mu = nets.split(nets.encoder.forward(decoded.detach())[1])[0].detach()
-        real_output, fake_output = D.forward(mu.detach())[1], D.forward(fake_mu)[1]
-        encoder_push = rules.discriminator_push(fake_output)
-        lean = rules.lean_term(mu, fake_mu) if variant.lean_encoder else None
-        real_error, fake_error = rules.paper_discriminator_errors(real_output, fake_output, lean)
-        errors.append(([(real_output, real_error), (fake_output, fake_error)], D))
-    if variant.has_encoder:
-        decoder_error = rules.paper_decoder_error(image, decoded, decoder_push)
-        errors.append(([(encoded, rules.paper_encoder_error(mu, sigma, encoder_push))],
-                       nets.encoder))
-    else:                          # the GAN's decoder: eq. 2 derived as eq. 6, no reconstruction
-        decoder_error = decoder_push.expand_as(decoded)
-    errors.append(([(decoded, decoder_error)], nets.decoder))
-    _apply([(net, injected_gradients(pairs, net)) for pairs, net in errors], lr)
+        D_outputs = D.forward(mu.detach())[1], D.forward(fake_mu)[1]
+    errors = paper_errors(variant, image, decoded, mu, sigma, fake_mu, d_outputs, D_outputs)
+    pairs = [(d, list(zip(d_outputs, errors["d"])) if d is not None else None),
+             (D, list(zip(D_outputs, errors["D"])) if D is not None else None),
+             (nets.encoder, [(encoded, errors["encoder"])] if variant.has_encoder else None),
+             (nets.decoder, [(decoded, errors["decoder"])])]
+    _apply([(net, injected_gradients(outputs, net.parameters())) for net, outputs in pairs
+            if outputs is not None], nets.learning_rate)
     return decoded
-
-
-def _ascent(objective: torch.Tensor, net: ChannelMLP) -> tuple[ChannelMLP, list[torch.Tensor]]:
-    """The update that maximises ``objective`` over ``net``'s parameters only."""
-    gradients = torch.autograd.grad(objective, net.parameters(), retain_graph=True)
-    return net, [-g for g in gradients]
 
 
 def exact_step(nets: Networks, variant: Variant, image: torch.Tensor) -> torch.Tensor:
@@ -142,13 +114,13 @@ def exact_step(nets: Networks, variant: Variant, image: torch.Tensor) -> torch.T
         loss = loss + torch.log1p(-d.forward(decoded)[1]).sum()
         balance = torch.log(d.forward(image)[1]).sum() \
             + torch.log1p(-d.forward(decoded.detach())[1]).sum()
-        updates.append(_ascent(balance, d))
+        updates.append((d, ascent(balance, d.parameters())))
     if D is not None:                                                # eqs. 11, 12, 15
         fake_mu = nets.split(nets.encoder.forward(decoded)[1])[0]
         loss = loss + torch.log1p(-D.forward(fake_mu)[1]).sum()
         balance = torch.log(D.forward(mu.detach())[1]).sum() \
             + torch.log1p(-D.forward(fake_mu.detach())[1]).sum()
-        updates.append(_ascent(balance, D))
+        updates.append((D, ascent(balance, D.parameters())))
     generators = [n for n in (nets.encoder, nets.decoder) if n is not None]
     gradients = torch.autograd.grad(loss, [p for n in generators for p in n.parameters()])
     updates += [(net, list(gradients[4 * i: 4 * i + 4])) for i, net in enumerate(generators)]

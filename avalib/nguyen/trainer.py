@@ -1,7 +1,7 @@
 """AVA1..AVA5, VAE and GAN of Nguyen, Abdalla & Amer (2024) as configurations of one trainer.
 
-Seven models are four switches (decoder discriminator d, lean decoder, encoder discriminator D,
-lean encoder) plus "has encoder" (the GAN has none). Four protocols:
+The models are ``avalib.nguyen.variants``: four switches (decoder discriminator d, lean decoder,
+encoder discriminator D, lean encoder) plus "has encoder" (the GAN has none). Four protocols:
 
 - ``reference``: the authors' published build as ``../shared/specs/nguyen_reference_implementation.md``
   reads it: zero initialisation, the code's per-layer update order, self-push terms from the
@@ -19,8 +19,8 @@ lean encoder) plus "has encoder" (the GAN has none). Four protocols:
   4 / 9 / 11 / 15), by autograd, with the reparameterised z so the encoder learns from
   reconstruction; the GAN plays eq. 2. BM as in ``paper``.
 
-Learning rates and repeats train together: every weight carries a leading run dimension, in
-chunks of ``run_chunk`` runs. Repeat k of every model and learning rate draws from the same seed
+Learning rates and seeds train together: every weight carries a leading run dimension, in
+chunks of ``run_chunk`` runs. Seed k of every model and learning rate draws from the same seed
 streams (one for the latent noise, one per network for its initial weights), so runs are paired
 across models and results do not depend on the chunking. The reference protocols train each
 network at its true width (see ``ChannelMLP``'s multiplicity).
@@ -28,179 +28,15 @@ network at its true width (see ``ChannelMLP``'s multiplicity).
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import math
-from dataclasses import dataclass
 
-import numpy as np
 import torch
 
-from avalib.cache import cached
-from avalib.nguyen import rules
 from avalib.nguyen.balance import balance_metric
-from avalib.nguyen.networks import ChannelMLP
+from avalib.nguyen.model import Networks
 from avalib.nguyen.steps import STEPS
+from avalib.nguyen.variants import REFERENCE_PROTOCOLS, VARIANTS, NguyenConfig, NguyenResult, Variant
 from avalib.training import progress
-
-PAPER_LEARNING_RATES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1,
-                        0.09, 0.08, 0.07, 0.06, 0.05, 0.04, 0.03, 0.02, 0.01)
-REFERENCE_PROTOCOLS = tuple(rules.VALUE_DERIVATIVES)          # reference, reference_value_derivative
-PROTOCOLS = REFERENCE_PROTOCOLS + ("paper", "exact")
-NETWORKS = ("encoder", "decoder", "decoder_discriminator", "encoder_discriminator")
-
-
-@dataclass(frozen=True)
-class Variant:
-    """A model as switches (paper section 3)."""
-
-    name: str
-    decoder_discriminator: bool
-    lean_decoder: bool
-    encoder_discriminator: bool
-    lean_encoder: bool
-    has_encoder: bool = True
-
-
-VARIANTS = {v.name: v for v in [
-    Variant("AVA1", True, False, False, False),
-    Variant("AVA2", True, True, False, False),
-    Variant("AVA3", False, False, True, False),
-    Variant("AVA4", False, False, True, True),
-    Variant("AVA5", True, True, True, True),
-    Variant("VAE", False, False, False, False),
-    Variant("GAN", True, False, False, False, has_encoder=False),
-]}
-
-
-def variant_from_switches(decoder_discriminator: bool, lean_decoder: bool,
-                          encoder_discriminator: bool, lean_encoder: bool,
-                          has_encoder: bool = True) -> Variant:
-    """The model that a combination of switches is; ``ValueError`` for one the paper has not."""
-    switches = (decoder_discriminator, lean_decoder, encoder_discriminator, lean_encoder, has_encoder)
-    for variant in VARIANTS.values():
-        if dataclasses.astuple(variant)[1:] == switches:
-            return variant
-    raise ValueError(f"no model of the paper has switches {switches}")
-
-
-@dataclass(frozen=True)
-class NguyenConfig:
-    """Trainer settings; the defaults are the paper's (section 3) and the authors' code."""
-
-    protocol: str = "reference"
-    learning_rates: tuple[float, ...] = PAPER_LEARNING_RATES
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)   # one independent run of every learning rate per seed
-    latent_size: int = 10
-    hidden_size: int = 100
-    passes: int = 1                  # passes over the images (the paper: one)
-    generations_per_image: int = 10
-    dtype: str = "float64"           # the authors' Java uses double
-    run_chunk: int = 0               # runs per tensor program (0: all); results do not depend on it
-    true_width: bool = True          # reference protocols: width-1 networks counted hidden_size times
-
-    def __post_init__(self):
-        if self.protocol not in PROTOCOLS:
-            raise ValueError(f"protocol={self.protocol!r} is unknown; allowed: {', '.join(PROTOCOLS)}")
-        if not self.learning_rates or min(self.learning_rates) <= 0:
-            raise ValueError(f"learning_rates={self.learning_rates!r}: must be a non-empty tuple "
-                             "of positive numbers")
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
-            raise ValueError(f"seeds={self.seeds!r}: must be a non-empty tuple of distinct integers >= 0")
-        for name in ("passes", "generations_per_image", "latent_size", "hidden_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}={getattr(self, name)!r}: must be >= 1")
-        if self.run_chunk < 0:
-            raise ValueError(f"run_chunk={self.run_chunk!r}: must be >= 0 (0 = all runs at once)")
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype={self.dtype!r}: allowed: float32, float64")
-
-    @property
-    def repeats(self) -> int:
-        """Independent runs of every learning rate (repeat k is seeded ``seeds[k]``)."""
-        return len(self.seeds)
-
-
-@dataclass
-class NguyenResult:
-    """``balance_metric`` (repeats, rates): NaN where the run diverged; ``diverged_at_step``
-    (repeats, rates): the first step with a non-finite value, -1 if none; ``samples``
-    (repeats, rates, 2, C, H, W): the first generation for test images 0 and N // 2."""
-
-    variant: str
-    config: NguyenConfig
-    balance_metric: torch.Tensor
-    diverged_at_step: torch.Tensor
-    samples: torch.Tensor
-
-
-def stream_seed(seed: int, purpose: str) -> int:
-    """The seed of one random stream of the run seeded ``seed``: the latent noise ("noise") or one
-    network's initial weights (a name in ``NETWORKS``). The key's leading 0 keeps the streams of
-    the runs committed before seeds were named one by one (base seed 0, repeat ``seed``)."""
-    key = [0, seed, (("noise",) + NETWORKS).index(purpose)]
-    return int(np.random.SeedSequence(key).generate_state(1, np.uint64)[0])
-
-
-class Networks:
-    """The networks of one model for R runs x C channels (runs given as (repeat, rate index)
-    pairs), and the shared per-run quantities."""
-
-    def __init__(self, variant: Variant, config: NguyenConfig, channels: int, pixels: int,
-                 runs: list[tuple[int, int]] | None = None):
-        runs = runs or [(r, i) for r in range(config.repeats) for i in range(len(config.learning_rates))]
-        self.runs, self.channels, self.batch = len(runs), channels, len(runs) * channels
-        self.dtype = getattr(torch, config.dtype)
-        self.repeats = sorted({repeat for repeat, _ in runs})
-        self.run_repeat = torch.tensor([self.repeats.index(repeat) for repeat, _ in runs])
-        self.noise_generators = [torch.Generator().manual_seed(stream_seed(config.seeds[r], "noise"))
-                                 for r in self.repeats]
-        rates = torch.tensor([config.learning_rates[i] for _, i in runs], dtype=self.dtype)
-        self.learning_rate = rates.repeat_interleave(channels)                 # (B,)
-        self.latent = latent = config.latent_size
-        shapes = {"encoder": (pixels, 2 * latent), "decoder": (latent, pixels),
-                  "decoder_discriminator": (pixels, 1), "encoder_discriminator": (latent, 1)}
-        wanted = {"encoder": variant.has_encoder, "decoder": True,
-                  "decoder_discriminator": variant.decoder_discriminator,
-                  "encoder_discriminator": variant.encoder_discriminator}
-        for name in NETWORKS:
-            setattr(self, name, self._make(name, *shapes[name], config) if wanted[name] else None)
-        self.state = None          # the encoder's current (mu, Sigma), for reference generation
-        self.value_derivative = rules.VALUE_DERIVATIVES.get(config.protocol)   # reference readings
-
-    def _make(self, name: str, inputs: int, outputs: int, config: NguyenConfig) -> ChannelMLP:
-        """Zero weights (reference protocols; at true width a width-1 network counted
-        hidden_size times), or U(+-1/sqrt(fan_in)) drawn once per repeat from that repeat's stream
-        for this network and shared by every learning rate of the repeat."""
-        if config.protocol in REFERENCE_PROTOCOLS:
-            width, multiplicity = (1, config.hidden_size) if config.true_width else (config.hidden_size, 1)
-            return ChannelMLP(self.batch, inputs, width, outputs, init="zeros", dtype=self.dtype,
-                              multiplicity=multiplicity)
-        per_repeat = [ChannelMLP(self.channels, inputs, config.hidden_size, outputs, init="uniform",
-                                 dtype=self.dtype, generator=torch.Generator().manual_seed(
-                                     stream_seed(config.seeds[repeat], name))).parameters()
-                      for repeat in self.repeats]
-        parameters = [torch.stack(tensors)[self.run_repeat].flatten(0, 1).contiguous()
-                      for tensors in zip(*per_repeat)]
-        return ChannelMLP.from_parameters(parameters).requires_grad_()
-
-    def all(self) -> list[ChannelMLP]:
-        return [n for n in (self.encoder, self.decoder, self.decoder_discriminator,
-                            self.encoder_discriminator) if n is not None]
-
-    def noise(self, samples: int | None = None) -> torch.Tensor:
-        """r ~ N(0, I) from each run's repeat stream, one draw per latent coordinate shared by
-        the channels: (B, [S,] L)."""
-        shape = (self.latent,) if samples is None else (samples, self.latent)
-        draws = torch.stack([torch.randn(shape, generator=g, dtype=self.dtype)
-                             for g in self.noise_generators])
-        return draws[self.run_repeat].repeat_interleave(self.channels, dim=0)
-
-    def per_run(self, tensor: torch.Tensor) -> torch.Tensor:
-        return tensor.reshape(self.runs, -1)
-
-    def split(self, encoded: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return encoded[..., :self.latent], encoded[..., self.latent:]
 
 
 @torch.no_grad()
@@ -219,7 +55,7 @@ def _evaluate(nets: Networks, variant: Variant, config: NguyenConfig,
             mu, sigma = nets.state if reference else nets.split(encoded)
             code = mu.unsqueeze(1) + sigma.sqrt().unsqueeze(1) * nets.noise(generations)
         hidden = nets.decoder.hidden(code)                                     # (B, K, H)
-        scores = torch.empty(nets.runs, generations, dtype=nets.dtype)
+        scores = torch.empty(nets.runs, generations, dtype=nets.dtype, device=nets.device)
         first = []
         for run in range(nets.runs):
             rows = slice(run * channels, (run + 1) * channels)
@@ -237,8 +73,8 @@ def _train_runs(variant: Variant, flat: torch.Tensor, config: NguyenConfig,
     """Train the given runs as one tensor program: (BM (R,), diverged-at step (R,), samples)."""
     count, channels, pixels = flat.shape
     nets = Networks(variant, config, channels, pixels, runs)
-    flat = flat.to(nets.dtype)
-    diverged_at = torch.full((nets.runs,), -1, dtype=torch.long)
+    flat = flat.to(nets.dtype).to(nets.device)
+    diverged_at = torch.full((nets.runs,), -1, dtype=torch.long, device=nets.device)
     step_function = STEPS[config.protocol]
     steps = config.passes * count
     with torch.set_grad_enabled(config.protocol not in REFERENCE_PROTOCOLS):
@@ -251,29 +87,18 @@ def _train_runs(variant: Variant, flat: torch.Tensor, config: NguyenConfig,
             diverged_at[(~finite) & (diverged_at < 0)] = step
     metric, samples = _evaluate(nets, variant, config, flat)
     diverged_at[(~torch.isfinite(metric)) & (diverged_at < 0)] = steps
-    return metric.masked_fill(diverged_at >= 0, math.nan), diverged_at, samples.float()
-
-
-# The modules whose code decides a cached run (part of its cache key).
-TRAINING_CODE = ("avalib.nguyen.trainer", "avalib.nguyen.steps", "avalib.nguyen.rules",
-                 "avalib.nguyen.networks", "avalib.nguyen.balance")
+    metric = metric.masked_fill(diverged_at >= 0, math.nan)
+    return metric.cpu(), diverged_at.cpu(), samples.float().cpu()
 
 
 def train(variant_name: str, images: torch.Tensor, config: NguyenConfig,
-          show_progress: bool = True, use_cache: bool = False) -> NguyenResult:
-    """Train ``variant_name`` at every learning rate x repeat of ``config`` on ``images``
+          show_progress: bool = True) -> NguyenResult:
+    """Train ``variant_name`` at every learning rate x seed of ``config`` on ``images``
     (N, C, H, W) in [0, 1] (training set = test set, as the paper), one per-sample SGD step per
-    image and pass, in file order; return BM per run and whether it diverged. ``use_cache``: one
-    model x protocol is a cached unit of work (keyed by the images' bytes too), so an interrupted
-    notebook resumes."""
+    image and pass, in file order; return BM per run and whether it diverged."""
     if variant_name not in VARIANTS:
         raise ValueError(f"unknown model {variant_name!r}; valid: {', '.join(VARIANTS)}")
-    key = {"variant": variant_name, "config": dataclasses.asdict(config),
-           "images": hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest(),
-           "shape": list(images.shape)}
-    state = cached("nguyen-runs", key, lambda: _train_all(variant_name, images, config, show_progress),
-                   TRAINING_CODE, use_cache)
-    return NguyenResult(variant_name, config, **state)
+    return NguyenResult(variant_name, config, **_train_all(variant_name, images, config, show_progress))
 
 
 def _train_all(variant_name: str, images: torch.Tensor, config: NguyenConfig,

@@ -4,27 +4,23 @@ per (dataset, K_z, beta, gamma) for the pictures of Zemouri (2020) section 4.4."
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import pandas as pd
 import torch
 
-from avalib.cache import cached
 from avalib.data import load_dataset
 from avalib.fanout import compute
 from avalib.domain_classifier import DomainClassifier, DomainClassifierConfig, domain_classifier, judge
 from avalib.metrics import frechet_distance, laplacian_sharpness
 from avalib.training import in_batches
+from avalib.zemouri import trainer, units
 from avalib.zemouri.model import ZemouriModel, feature_reconstruction_loss, kl_loss
 from avalib.zemouri.claims import FOCUS, FOCUS_LATENT_SIZE, claims_use
-from avalib.zemouri.trainer import (TRAINING_CODE, ZemouriConfig, encoder_classifier, reconstruct,
-                                    step1_curve, step2_curve, train, warm_start)
+from avalib.zemouri.trainer import ZemouriConfig, reconstruct
 
 ACTIVE_UNIT_VARIANCE = 0.01       # Burda et al. (2016)'s threshold for an active latent unit
 PAPER_BETAS = (0.0, 0.001, 0.003, 0.005, 0.01, 0.1, 0.5)
 PAPER_GAMMAS = (0.0, 0.1)
-# The modules whose code decides a cached learning curve (training and scoring).
-SCORING_CODE = TRAINING_CODE + ("avalib.zemouri.experiment", "avalib.metrics", "avalib.domain_classifier")
 
 
 def test_images(dataset: str, count: int | None, seed: int = 0):
@@ -34,8 +30,9 @@ def test_images(dataset: str, count: int | None, seed: int = 0):
 @torch.no_grad()
 def _step1_scores(model: ZemouriModel, test_count: int | None) -> dict:
     test = test_images(model.config.dataset, test_count)
-    mean, log_variance = in_batches(model.encoder, test.images)
-    logits, = in_batches(model.classifier, mean)
+    device = model.config.device
+    mean, log_variance = in_batches(model.encoder, test.images, device=device)
+    logits, = in_batches(model.classifier, mean, device=device)
     return {"classifier_test_accuracy": float((logits.argmax(1) == test.labels).float().mean()),
             "test_kl_nats": float(kl_loss(mean, log_variance, "sum")),
             "active_units": int((mean.var(0) > ACTIVE_UNIT_VARIANCE).sum())}
@@ -61,31 +58,34 @@ def kl_weight_per_unit(config: ZemouriConfig) -> float:
     return config.kl_weight / (config.latent_size if config.kl_reduction == "mean" else 1)
 
 
-def _step1_curve(config: ZemouriConfig, epochs: tuple[int, ...], test_count: int | None) -> dict:
-    rows = []
-
-    def score(epoch: int, model: ZemouriModel) -> None:
-        rows.append({"dataset": config.dataset, "Kz": config.latent_size, "seed": config.seed,
-                     "epoch": epoch, **_step1_scores(model, test_count)})
-    step1_curve(config, epochs, score)
-    return {"rows": rows}
+def _in_eval_mode(model: ZemouriModel, call) -> None:
+    """``call()`` with every network in eval mode and no gradients, then the modes restored."""
+    modes = [network.training for network in model.networks()]
+    for network in model.networks():
+        network.eval()
+    with torch.no_grad():
+        call()
+    for network, mode in zip(model.networks(), modes):
+        network.train(mode)
 
 
 def step1_learning_curve(config: ZemouriConfig, epochs, test_count: int | None) -> pd.DataFrame:
-    """Step 1's test accuracy, KL and active units after each of ``epochs`` (one run of
-    max(epochs) epochs, cached as one unit): whether a collapse is the method or the budget."""
-    epochs = tuple(sorted(epochs))
-    state = cached("zemouri-step1-curve", {**config.step1_fields(), "epochs": epochs,
-                                           "test_count": test_count},
-                   lambda: _step1_curve(config, epochs, test_count), SCORING_CODE)
-    return pd.DataFrame(state["rows"])
+    """Unit: step 1's test accuracy, KL and active units after each of ``epochs`` (one run of
+    max(epochs) epochs; the point at e epochs is the model ``step1_epochs = e`` trains): whether
+    a collapse is the method or the budget."""
+    run, rows = trainer.Algorithm1(config), []
+    for epoch in sorted(epochs):
+        _in_eval_mode(run.advance(epoch).model, lambda: rows.append(
+            {"dataset": config.dataset, "Kz": config.latent_size, "seed": config.seed,
+             "epoch": epoch, **_step1_scores(run.model, test_count)}))
+    return pd.DataFrame(rows)
 
 
 @torch.no_grad()
 def latent_codes(model: ZemouriModel, test_count: int | None) -> tuple[torch.Tensor, torch.Tensor]:
     """Posterior means of test images and their labels (the points of Fig. 7)."""
     test = test_images(model.config.dataset, test_count)
-    return in_batches(model.encoder, test.images)[0], test.labels
+    return in_batches(model.encoder, test.images, device=model.config.device)[0], test.labels
 
 
 @torch.no_grad()
@@ -96,7 +96,7 @@ def latent_grid(model: ZemouriModel, codes: torch.Tensor, steps: int = 15) -> to
     z1 = torch.linspace(float(low[0]), float(high[0]), steps)
     z2 = torch.linspace(float(high[1]), float(low[1]), steps)
     grid = torch.stack(torch.meshgrid(z2, z1, indexing="ij"), dim=-1).flip(-1).reshape(-1, 2)
-    return model.decoder(grid)
+    return in_batches(model.decoder, grid, device=model.config.device)[0]
 
 
 @torch.no_grad()
@@ -109,7 +109,7 @@ def reconstruction_metrics(model: ZemouriModel, images: torch.Tensor, labels: to
     reconstructions and inputs on the domain classifier's features. ``real_judgement`` is
     ``judge(classifier, images)``, computed once per test set by the caller."""
     decoded = reconstruct(model, images)
-    features = [in_batches(lambda batch: tuple(model.encoder.encode(batch)[2]), x)
+    features = [in_batches(lambda batch: tuple(model.encoder.encode(batch)[2]), x, device=model.config.device)
                 for x in (images, decoded)]
     real_probabilities, real_features = real_judgement
     probabilities, decoded_features = judge(classifier, decoded)
@@ -121,10 +121,9 @@ def reconstruction_metrics(model: ZemouriModel, images: torch.Tensor, labels: to
             "frechet_distance": frechet_distance(decoded_features, real_features)}
 
 
-@functools.lru_cache(maxsize=4)
 def _scoring_context(judge_config: DomainClassifierConfig, dataset: str, test_count: int):
-    """What every setting of one dataset is scored against, computed once per process: the test
-    images, the judge, its judgement of the real images and the mean image's pixel MSE."""
+    """What every setting of one dataset is scored against: the test images, the judge, its
+    judgement of the real images and the mean image's pixel MSE."""
     test = test_images(dataset, test_count)
     classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
     return (test, classifier, judge(classifier, test.images),
@@ -142,12 +141,12 @@ SETTING_INDEX = ["dataset", "Kz", "n_dis", "step2_steps", "gamma", "beta", "seed
 
 def score_setting(config: ZemouriConfig, judge_config: DomainClassifierConfig, test_count: int,
                   example_count: int) -> dict:
-    """One unit of the sweep: train ``config`` (cached) and score it on the first ``test_count``
+    """Unit: the trained ``config`` (``units.trained``) scored on the first ``test_count``
     test images (drawn with seed 0: the same for every seed, so seeds are paired). Returns the
     metrics row and the reconstructions of the first ``example_count`` test images."""
     test, classifier, real_judgement, mean_image_mse = _scoring_context(judge_config, config.dataset,
                                                                         test_count)
-    model = train(config)
+    model = units.trained(config)
     row = {**_setting_columns(config),
            **reconstruction_metrics(model, test.images, test.labels, classifier, real_judgement),
            "mean_image_mse": mean_image_mse}
@@ -162,8 +161,8 @@ def sweep_settings(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, s
     beta) at the first seed (the figures), and those a claim uses (``claims_use``) at every seed;
     where the beta claims (B) are - the FOCUS dataset at K_z = 2, gamma = 0,
     every beta - also ``focus_seeds``, and the focus at all its seeds again at each n_dis of
-    ``focus_n_dis`` and each budget of ``focus_step2_steps`` (Algorithm 2 repeats per setting).
-    Settings sharing a step-1 model are consecutive (a worker reuses its frozen encoding)."""
+    ``focus_n_dis`` and each budget of ``focus_step2_steps`` (Algorithm 2 iterations per setting).
+    Settings sharing a step-1 model are consecutive."""
     grid = [dataclasses.replace(base, dataset=d, latent_size=k, gamma=g, beta=b, seed=s)
             for s in seeds for d in datasets for k in latent_sizes for g in gammas for b in betas
             if s == seeds[0] or claims_use(d, k, g, b)]
@@ -187,9 +186,10 @@ def sweep(settings: list[ZemouriConfig], test_count: int, example_count: int,
     ``frames`` the same keys to Fig. 9's frame colours (``figure_9_frames``)."""
     for dataset in dict.fromkeys(c.dataset for c in settings):   # the judges, before any worker
         domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
-    starts = list(dict.fromkeys(dataclasses.replace(c, beta=0.0, gamma=0.0, step2_steps=0)
-                                for c in settings))
-    compute(warm_start, [{"config": c} for c in starts], scheduler, threads, "step 1 and warm-ups")
+    compute(units.step1, [{"config": c} for c in dict.fromkeys(c.stage("step1") for c in settings)],
+            scheduler, threads, "step 1")
+    compute(units.warm_start, [{"config": c} for c in dict.fromkeys(c.stage("warmup") for c in settings)],
+            scheduler, threads, "warm-ups")
     units = compute(score_setting, [{"config": c, "judge_config": judge_config,
                                      "test_count": test_count, "example_count": example_count}
                                     for c in settings], scheduler, threads, "settings")
@@ -207,42 +207,30 @@ def sweep(settings: list[ZemouriConfig], test_count: int, example_count: int,
     return frame, examples, {key: figure_9_frames(marks) for key, marks in correct.items()}
 
 
-def _step2_curve(config: ZemouriConfig, steps: tuple[int, ...], judge_config: DomainClassifierConfig,
-                 test_count: int) -> dict:
-    test, classifier, real_judgement, mean_image_mse = _scoring_context(judge_config, config.dataset,
-                                                                        test_count)
-    rows = []
-
-    def score(step: int, model: ZemouriModel) -> None:
-        rows.append({**_setting_columns(config), "step2_steps": step,
-                     **reconstruction_metrics(model, test.images, test.labels, classifier,
-                                              real_judgement)})
-    step2_curve(config, steps, score)
-    return {"rows": rows}
-
-
 def step2_learning_curve(config: ZemouriConfig, steps, judge_config: DomainClassifierConfig,
                          test_count: int) -> list[dict]:
-    """The sweep's metrics of ``config`` after each of ``steps`` Algorithm 2 repeats (one run of
-    max(steps) repeats, cached as one unit; the point at s repeats is the model that
-    ``step2_steps = s`` trains): the budget pilot."""
-    steps = tuple(sorted(steps))
-    config = dataclasses.replace(config, step2_steps=max(steps))
-    key = {**dataclasses.asdict(config), "steps": steps, "test_count": test_count,
-           "judge": dataclasses.asdict(judge_config)}
-    return cached("zemouri-step2-curve", key,
-                  lambda: _step2_curve(config, steps, judge_config, test_count), SCORING_CODE)["rows"]
+    """Unit: the sweep's metrics of ``config`` after each of ``steps`` Algorithm 2 iterations (one
+    run of max(steps) iterations from the shared warm-up; the point at s iterations is the model
+    that ``step2_steps = s`` trains): the budget pilot."""
+    test, classifier, real_judgement, _ = _scoring_context(judge_config, config.dataset, test_count)
+    model, pair = units.warmed_up(config)
+    run, rows = trainer.step2(model, pair, steps=0), []
+    for step in sorted(steps):
+        _in_eval_mode(run.advance(step).model, lambda: rows.append(
+            {**_setting_columns(config), "step2_steps": step,
+             **reconstruction_metrics(model, test.images, test.labels, classifier, real_judgement)}))
+    return rows
 
 
 def budget_pilot(base: ZemouriConfig, betas, seeds, steps, judge_config: DomainClassifierConfig,
                  test_count: int, scheduler: str | None = None, threads: int = 1) -> pd.DataFrame:
     """Learning curves of the beta claims' metrics (FOCUS dataset, K_z = 2, gamma = 0): one unit
-    per (beta, seed), on ``scheduler``; one row per (beta, seed, repeats)."""
+    per (beta, seed), on ``scheduler``; one row per (beta, seed, Algorithm 2 iterations)."""
     domain_classifier(dataclasses.replace(judge_config, dataset=FOCUS))
     configs = [dataclasses.replace(base, dataset=FOCUS, latent_size=FOCUS_LATENT_SIZE, gamma=0.0,
                                    beta=b, seed=s) for s in seeds for b in betas]
-    compute(warm_start, [{"config": c} for c in dict.fromkeys(
-        dataclasses.replace(c, beta=0.0) for c in configs)], scheduler, threads, "pilot warm-ups")
+    compute(units.warm_start, [{"config": c} for c in dict.fromkeys(c.stage("warmup") for c in configs)],
+            scheduler, threads, "pilot warm-ups")
     curves = compute(step2_learning_curve, [{"config": c, "steps": tuple(steps),
                                              "judge_config": judge_config, "test_count": test_count}
                                             for c in configs], scheduler, threads, "pilot curves")
@@ -254,7 +242,7 @@ def step1_learning_curves(base: ZemouriConfig, datasets, latent_sizes, seeds, ep
                           threads: int = 1) -> pd.DataFrame:
     """``step1_learning_curve`` for every (dataset, K_z, seed), as units on ``scheduler``."""
     curves = compute(step1_learning_curve,
-                     [{"config": dataclasses.replace(base, dataset=d, latent_size=k, seed=s),
+                     [{"config": dataclasses.replace(base, dataset=d, latent_size=k, seed=s).stage("step1"),
                        "epochs": tuple(epochs), "test_count": test_count}
                       for d in datasets for k in latent_sizes for s in seeds],
                      scheduler, threads, "step-1 learning curves")
@@ -274,16 +262,12 @@ def figure_9_frames(correct: dict[tuple[float, float], torch.Tensor]) -> dict[st
     return frames
 
 
-def cache_step1(config: ZemouriConfig) -> None:
-    """One unit of work: step 1 of ``config`` trained into the cache (or found there)."""
-    encoder_classifier(config)
-
-
 def step1_models(base: ZemouriConfig, datasets, latent_sizes, seeds=(0,), scheduler: str | None = None,
                  threads: int = 1) -> dict:
     """Step 1 (the encoder-classifier) for every (dataset, K_z, seed), keyed so; trained as units
-    on ``scheduler`` first, then loaded from the cache."""
+    on ``scheduler`` first, then loaded."""
     configs = {(d, k, s): dataclasses.replace(base, dataset=d, latent_size=k, seed=s)
                for s in seeds for d in datasets for k in latent_sizes}
-    compute(cache_step1, [{"config": c} for c in configs.values()], scheduler, threads, "step 1")
-    return {key: encoder_classifier(config) for key, config in configs.items()}
+    compute(units.step1, [{"config": c.stage("step1")} for c in configs.values()], scheduler, threads,
+            "step 1")
+    return {key: units.encoder_classifier(config) for key, config in configs.items()}

@@ -7,34 +7,35 @@ The losses are the model's (``avalib.zemouri.model``); each network's update tak
 of its own loss only (``avalib.training.update``), and the frozen encoder and classifier have
 ``requires_grad=False``.
 
-A beta/gamma sweep shares its start: Algorithm 2 first runs ``warmup_steps`` repeats at
-beta = gamma = 0 (decoder, discriminator and their optimisers are cached), then ``step2_steps``
-at the setting's beta and gamma. With ``warmup_steps=0`` every setting trains from scratch.
+A beta/gamma sweep shares its start: Algorithm 2 first runs ``warmup_steps`` iterations at
+beta = gamma = 0, then ``step2_steps`` at the setting's beta and gamma. With ``warmup_steps=0``
+every setting trains from scratch.
+
+Every function here is a pure function of its config and inputs: the stages return their state
+(state dicts and losses), and ``Algorithm1`` / ``Algorithm2`` are runs that can be advanced and
+read between advances (a learning curve is a loop over them). What is stored, and shared between
+settings, is decided by the units of work (``avalib.zemouri.units``).
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
-import hashlib
+import itertools
 from dataclasses import dataclass, field, fields
 
 import torch
 
-from avalib.cache import cached
 from avalib.data import ImageSet, load_dataset, training_split
-from avalib.training import batches, batches_per_epoch, check_finite, in_batches, update
+from avalib.device import check_device
+from avalib.training import batches_per_epoch, check_finite, endless_minibatches, in_batches, progress, update
 from avalib.zemouri.model import FrozenEncoding, ZemouriModel
-
-# The modules whose code trains a cached step-1 model or warm-up (part of the cache key).
-TRAINING_CODE = ("avalib.zemouri.networks", "avalib.zemouri.model", "avalib.zemouri.trainer",
-                 "avalib.training", "avalib.latent", "avalib.data")
 
 
 def _decides(*stages: str, default):
     """A config field whose value decides the models of ``stages`` ("step1": the step-1 encoder
-    and classifier, "warmup": the shared beta = gamma = 0 start of step 2); the cache keys of
-    those models are built from exactly these fields."""
+    and classifier, "warmup": the shared beta = gamma = 0 start of step 2): the settings that
+    agree on these fields share that stage (``ZemouriConfig.stage``)."""
     return field(default=default, metadata={"decides": stages})
 
 
@@ -56,14 +57,15 @@ class ZemouriConfig:
     kl_weight: float = _decides(*STEP1, default=0.5)     # weight of L_kl in eq. 6 (the paper: 1; see 02)
     kl_warmup_epochs: float = _decides(*STEP1, default=0.0)  # the KL weight rises from 0 over these
     step1_epochs: int = _decides(*STEP1, default=8)
-    warmup_steps: int = _decides(*WARMUP, default=300)   # Algorithm 2 at beta = gamma = 0, shared
-    step2_steps: int = 100                               # Algorithm 2 repeats at (beta, gamma)
+    warmup_steps: int = _decides(*WARMUP, default=300)   # Algorithm 2 iterations at beta = gamma = 0
+    step2_steps: int = 100                               # Algorithm 2 iterations at (beta, gamma)
     batch_size: int = _decides(*STEP1, default=64)
     learning_rate: float = _decides(*STEP1, default=1e-3)            # Adam, every network
     widths: tuple[int, int, int] = _decides(*STEP1, default=(8, 16, 32))
     hidden: int = _decides(*STEP1, default=128)
     classifier_hidden: int = _decides(*STEP1, default=64)
     seed: int = _decides(*STEP1, default=0)
+    device: str = _decides(*STEP1, default="cpu")        # where it trains (random streams: the CPU)
 
     def __post_init__(self):
         for name, low in (("latent_size", 1), ("n_dis", 0), ("batch_size", 2), ("step1_epochs", 0),
@@ -77,17 +79,13 @@ class ZemouriConfig:
             raise ValueError(f"alphas={self.alphas!r}: must be three weights (eq. 9)")
         if self.kl_reduction not in ("mean", "sum"):
             raise ValueError(f"kl_reduction={self.kl_reduction!r}: allowed: 'mean', 'sum'")
+        check_device(self.device)
 
-    def fields_deciding(self, stage: str) -> dict:
-        """The fields that decide the ``stage`` model ("step1" or "warmup"): its cache key."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if stage in f.metadata.get("decides", ())}
-
-    def step1_fields(self) -> dict:
-        return self.fields_deciding("step1")
-
-    def warmup_fields(self) -> dict:
-        return self.fields_deciding("warmup")
+    def stage(self, stage: str) -> "ZemouriConfig":
+        """This config with every field that does not decide ``stage`` ("step1" or "warmup") at
+        its default: the same for every setting that shares that stage."""
+        return dataclasses.replace(self, **{f.name: f.default for f in fields(self)
+                                            if stage not in f.metadata.get("decides", ())})
 
 
 def data_shape(dataset: str) -> tuple[int, int, int]:
@@ -97,10 +95,12 @@ def data_shape(dataset: str) -> tuple[int, int, int]:
 
 
 def build(config: ZemouriConfig) -> ZemouriModel:
-    return ZemouriModel.build(config, *data_shape(config.dataset))
+    """Fresh networks for ``config`` (seeded by its seed), on its device."""
+    return ZemouriModel.build(config, *data_shape(config.dataset)).to(device=config.device)
 
 
 def training_images(config: ZemouriConfig) -> ImageSet:
+    """The training subset of ``config`` (on the CPU)."""
     split = training_split(config.dataset)
     return load_dataset(config.dataset, split).subset(config.train_size, config.seed)
 
@@ -110,69 +110,70 @@ def training_images(config: ZemouriConfig) -> ImageSet:
 def algorithm1_iteration(model: ZemouriModel, images: torch.Tensor, labels: torch.Tensor,
                          optimiser: torch.optim.Optimizer, parameters: list,
                          kl_weight: float = 1.0) -> tuple[float, float]:
-    """One repeat of Algorithm 1: one update of encoder and classifier on w L_kl + L_cat (eq. 6;
-    the paper's w = 1). Returns (L_kl, L_cat)."""
+    """One iteration of Algorithm 1: one update of encoder and classifier on w L_kl + L_cat
+    (eq. 6; the paper's w = 1). Returns (L_kl, L_cat)."""
     kl, cat = model.step1_losses(images, labels)
     update(optimiser, check_finite(kl_weight * kl + cat, "step-1 loss w L_kl + L_cat"), parameters)
     return float(kl.detach()), float(cat.detach())
 
 
-@torch.enable_grad()
-def _train_step1(config: ZemouriConfig, score=None, score_at=()) -> dict:
-    """Algorithm 1 for ``config.step1_epochs`` epochs; ``score(epoch, model)``, when given, is
-    called after each epoch in ``score_at`` (in eval mode; it must not draw random numbers)."""
+class Algorithm1:
+    """Algorithm 1 on ``config``'s training subset, run epoch by epoch (``advance``); the model
+    after e epochs is the one ``step1_epochs = e`` trains."""
+
+    def __init__(self, config: ZemouriConfig):
+        self.config, self.model = config, build(config)
+        data = training_images(config)
+        self.images, self.labels = data.images.to(config.device), data.labels.to(config.device)
+        self.parameters = [*self.model.encoder.parameters(), *self.model.classifier.parameters()]
+        self.optimiser = torch.optim.Adam(self.parameters, lr=config.learning_rate)
+        self.per_epoch = batches_per_epoch(len(data), config.batch_size)
+        self.order = endless_minibatches(len(data), config.batch_size,
+                                         torch.Generator().manual_seed(config.seed))
+        self.step = self.epochs = 0
+        self.last_epoch = {"kl": [], "cat": []}
+
+    @torch.enable_grad()
+    def advance(self, epochs: int) -> "Algorithm1":
+        """Train on until ``epochs`` epochs are done in all."""
+        config, warmup_steps = self.config, self.config.kl_warmup_epochs * self.per_epoch
+        self.model.encoder.train()
+        self.model.classifier.train()
+        with progress((epochs - self.epochs) * self.per_epoch,
+                      f"step 1 {config.dataset} Kz={config.latent_size}") as bar:
+            while self.epochs < epochs:
+                self.last_epoch = {"kl": [], "cat": []}
+                for index in itertools.islice(self.order, self.per_epoch):
+                    weight = config.kl_weight * (min(1.0, self.step / warmup_steps) if warmup_steps else 1.0)
+                    kl, cat = algorithm1_iteration(self.model, self.images[index], self.labels[index],
+                                                   self.optimiser, self.parameters, weight)
+                    self.last_epoch["kl"].append(kl)
+                    self.last_epoch["cat"].append(cat)
+                    self.step += 1
+                    bar.update()
+                self.epochs += 1
+        return self
+
+    def state(self) -> dict:
+        """The encoder's and classifier's weights and the last epoch's mean losses."""
+        return {"encoder": self.model.encoder.state_dict(), "classifier": self.model.classifier.state_dict(),
+                **{f"last_epoch_{name}": sum(v) / max(len(v), 1) for name, v in self.last_epoch.items()}}
+
+
+def train_step1(config: ZemouriConfig) -> dict:
+    """Algorithm 1 for ``config.step1_epochs`` epochs: ``Algorithm1.state``."""
+    return Algorithm1(config).advance(config.step1_epochs).state()
+
+
+def frozen_model(config: ZemouriConfig, step1: dict) -> ZemouriModel:
+    """The model with the step-1 encoder and classifier of ``step1`` (``train_step1``), frozen and
+    in eval mode; decoder and discriminator fresh."""
     model = build(config)
-    data = training_images(config)
-    generator = torch.Generator().manual_seed(config.seed)
-    parameters = [*model.encoder.parameters(), *model.classifier.parameters()]
-    optimiser = torch.optim.Adam(parameters, lr=config.learning_rate)
-    last = {"kl": [], "cat": []}
-    per_epoch = batches_per_epoch(len(data), config.batch_size)
-    warmup_steps = config.kl_warmup_epochs * per_epoch
-    for step, (epoch, index) in enumerate(batches(len(data), config.batch_size, generator,
-                                                  f"step 1 {config.dataset} Kz={config.latent_size}",
-                                                  epochs=config.step1_epochs)):
-        weight = config.kl_weight * (min(1.0, step / warmup_steps) if warmup_steps else 1.0)
-        kl, cat = algorithm1_iteration(model, data.images[index], data.labels[index], optimiser,
-                                       parameters, weight)
-        if epoch == config.step1_epochs - 1:
-            last["kl"].append(kl)
-            last["cat"].append(cat)
-        if score is not None and (step + 1) % per_epoch == 0 and (step + 1) // per_epoch in score_at:
-            _in_eval_mode(model, lambda: score((step + 1) // per_epoch, model))
-    return {"encoder": model.encoder.state_dict(), "classifier": model.classifier.state_dict(),
-            "last_epoch_kl": sum(last["kl"]) / max(len(last["kl"]), 1),
-            "last_epoch_cat": sum(last["cat"]) / max(len(last["cat"]), 1)}
-
-
-def _in_eval_mode(model: ZemouriModel, call) -> None:
-    """``call()`` with every network in eval mode and no gradients, then the modes restored."""
-    modes = [network.training for network in model.networks()]
-    for network in model.networks():
-        network.eval()
-    with torch.no_grad():
-        call()
-    for network, mode in zip(model.networks(), modes):
-        network.train(mode)
-
-
-def step1_curve(config: ZemouriConfig, epochs, score) -> None:
-    """Algorithm 1 from scratch (not cached) for max(epochs) epochs, calling ``score(epoch, model)``
-    after each of ``epochs``: a learning curve whose epoch-e point is the model
-    ``step1_epochs = e`` trains."""
-    _train_step1(dataclasses.replace(config, step1_epochs=max(epochs)), score, frozenset(epochs))
-
-
-def encoder_classifier(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
-    """The model with its trained (cached) encoder and classifier, frozen and in eval mode."""
-    model = build(config)
-    state = cached("zemouri-step1", config.step1_fields(), lambda: _train_step1(config),
-                   TRAINING_CODE, use_cache)
-    model.encoder.load_state_dict(state["encoder"])
-    model.classifier.load_state_dict(state["classifier"])
+    model.encoder.load_state_dict(step1["encoder"])
+    model.classifier.load_state_dict(step1["classifier"])
     for network in (model.encoder, model.classifier):
         network.eval().requires_grad_(False)
-    model.history["step1"] = {k: v for k, v in state.items() if k.startswith("last_epoch")}
+    model.history["step1"] = {k: v for k, v in step1.items() if k.startswith("last_epoch")}
     return model
 
 
@@ -181,7 +182,7 @@ def encoder_classifier(config: ZemouriConfig, use_cache: bool = True) -> Zemouri
 def algorithm2_iteration(model: ZemouriModel, images: torch.Tensor, encoding: FrozenEncoding,
                          batch: torch.Tensor, optimisers: tuple, beta: float, gamma: float,
                          generator: torch.Generator, skip_zero_terms: bool = True) -> dict[str, float]:
-    """One repeat of Algorithm 2: n_dis discriminator updates (real then decoded mini-batches,
+    """One iteration of Algorithm 2: n_dis discriminator updates (real then decoded mini-batches,
     each a fresh random draw from ``images``), then one decoder update on the mini-batch
     ``images[batch]``; ``encoding`` holds the frozen encoder's outputs of ``images``. A term of
     eq. 8 whose weight is 0 is computed without its graph (``skip_zero_terms``; the same update).
@@ -204,47 +205,6 @@ def algorithm2_iteration(model: ZemouriModel, images: torch.Tensor, encoding: Fr
     return {"rec": float(rec.detach()), "adv": float(adv.detach()), "latent": float(lat.detach())}
 
 
-_ENCODINGS: dict[tuple, tuple[torch.Tensor, FrozenEncoding]] = {}
-
-
-def _frozen_encoding(model: ZemouriModel) -> tuple[torch.Tensor, FrozenEncoding]:
-    """The training subset of ``model.config`` and its frozen encoder's outputs, computed once per
-    step-1 model and process (every (beta, gamma) of a sweep shares them; the last two kept).
-    Keyed by the subset's fields and the encoder's weights themselves: the same config trained
-    under other threads or another cache is another encoder."""
-    digest = hashlib.sha256()
-    for tensor in model.encoder.state_dict().values():
-        digest.update(tensor.detach().contiguous().numpy().tobytes())
-    key = (tuple(sorted(model.config.step1_fields().items())), digest.hexdigest())
-    if key not in _ENCODINGS:
-        while len(_ENCODINGS) >= 2:
-            _ENCODINGS.pop(next(iter(_ENCODINGS)))
-        images = training_images(model.config).images
-        _ENCODINGS[key] = images, FrozenEncoding(model.encoder, images)
-    return _ENCODINGS[key]
-
-
-def _run_algorithm2(model: ZemouriModel, optimisers: tuple, steps: int, beta: float, gamma: float,
-                    seed: int, label: str, score=None, score_at=()) -> dict[str, float]:
-    """``steps`` repeats of Algorithm 2 over shuffled epochs of the training subset; returns the
-    mean losses of the last (up to) 50 repeats. ``score(step, model)``, when given, is called
-    after each repeat in ``score_at`` (in eval mode; it must not draw random numbers)."""
-    images, encoding = _frozen_encoding(model)
-    generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)          # the sampling layer's noise: independent of what ran before
-    model.decoder.train()
-    model.discriminator.train()
-    recent: collections.deque[dict[str, float]] = collections.deque(maxlen=50)
-    for step, (_, batch) in enumerate(batches(len(images), model.config.batch_size, generator, label,
-                                              steps=steps)):
-        recent.append(algorithm2_iteration(model, images, encoding, batch, optimisers, beta, gamma,
-                                           generator))
-        if score is not None and step + 1 in score_at:
-            _in_eval_mode(model, lambda: score(step + 1, model))
-    return {f"final_{name}": sum(r[name] for r in recent) / len(recent)
-            for name in (recent[0] if recent else {})}
-
-
 def optimisers(model: ZemouriModel) -> tuple:
     """Adam for the decoder and for the discriminator, at the config's learning rate."""
     rate = model.config.learning_rate
@@ -252,76 +212,96 @@ def optimisers(model: ZemouriModel) -> tuple:
             torch.optim.Adam(model.discriminator.parameters(), lr=rate))
 
 
-def _networks_state(model: ZemouriModel, pair: tuple) -> dict:
-    return {"decoder": model.decoder.state_dict(), "discriminator": model.discriminator.state_dict(),
-            "decoder_optimiser": pair[0].state_dict(),
-            "discriminator_optimiser": pair[1].state_dict()}
+class Algorithm2:
+    """Algorithm 2 at (``beta``, ``gamma``) on ``model``'s training subset from the decoder,
+    discriminator and ``pair`` of optimisers as they are, its random streams seeded by ``seed``;
+    run iteration by iteration (``advance``): the model after s iterations is the one
+    ``step2_steps = s`` trains. ``losses()``: the mean losses of the last (up to) 50."""
+
+    def __init__(self, model: ZemouriModel, pair: tuple, beta: float, gamma: float, seed: int,
+                 label: str):
+        config = model.config
+        self.model, self.pair, self.beta, self.gamma, self.label = model, pair, beta, gamma, label
+        self.images = training_images(config).images.to(config.device)
+        self.encoding = FrozenEncoding(model.encoder, self.images)
+        self.generator = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)      # the sampling layer's noise: independent of what ran before
+        self.order = endless_minibatches(len(self.images), config.batch_size, self.generator)
+        self.steps = 0
+        self.recent: collections.deque[dict[str, float]] = collections.deque(maxlen=50)
+
+    @torch.enable_grad()
+    def advance(self, steps: int) -> "Algorithm2":
+        """Train on until ``steps`` iterations are done in all."""
+        self.model.decoder.train()
+        self.model.discriminator.train()
+        with progress(steps - self.steps, self.label) as bar:
+            for batch in itertools.islice(self.order, max(steps - self.steps, 0)):
+                self.recent.append(algorithm2_iteration(self.model, self.images, self.encoding, batch,
+                                                        self.pair, self.beta, self.gamma, self.generator))
+                self.steps += 1
+                bar.update()
+        return self
+
+    def losses(self) -> dict[str, float]:
+        return {f"final_{name}": sum(r[name] for r in self.recent) / len(self.recent)
+                for name in (self.recent[0] if self.recent else {})}
 
 
-def _warm_up(model: ZemouriModel, config: ZemouriConfig, pair: tuple, use_cache: bool) -> dict:
-    """The shared beta = gamma = 0 start of step 2 (cached), loaded into ``model`` and ``pair``."""
-    def warm_up() -> dict:
-        history = _run_algorithm2(model, pair, config.warmup_steps, 0.0, 0.0, config.seed + 1,
-                                  f"step 2 warm-up {config.dataset} Kz={config.latent_size}")
-        return {**_networks_state(model, pair), "history": history}
+def networks_state(model: ZemouriModel, pair: tuple | None = None) -> dict:
+    """Decoder and discriminator weights (and their optimisers' state, given ``pair``)."""
+    state = {"decoder": model.decoder.state_dict(), "discriminator": model.discriminator.state_dict()}
+    if pair is not None:
+        state |= {"decoder_optimiser": pair[0].state_dict(), "discriminator_optimiser": pair[1].state_dict()}
+    return state
 
-    state = cached("zemouri-warmup", config.warmup_fields(), warm_up, TRAINING_CODE, use_cache)
+
+def load_networks(model: ZemouriModel, state: dict, pair: tuple | None = None) -> None:
+    """``networks_state`` loaded back into ``model`` (and ``pair``)."""
     model.decoder.load_state_dict(state["decoder"])
     model.discriminator.load_state_dict(state["discriminator"])
-    pair[0].load_state_dict(state["decoder_optimiser"])
-    pair[1].load_state_dict(state["discriminator_optimiser"])
-    return state["history"]
+    if pair is not None:
+        pair[0].load_state_dict(state["decoder_optimiser"])
+        pair[1].load_state_dict(state["discriminator_optimiser"])
 
 
-@torch.enable_grad()
-def warm_start(config: ZemouriConfig) -> None:
-    """Train (or find in the cache) what every (beta, gamma) of ``config``'s dataset, K_z and seed
-    starts from: step 1 and the warm-up. A sweep runs these first, so that parallel workers
-    never train the same start twice."""
-    model = encoder_classifier(config)
-    _warm_up(model, config, optimisers(model), True)
+def warm_up(model: ZemouriModel, pair: tuple) -> dict:
+    """The shared beta = gamma = 0 start of step 2 (``warmup_steps`` iterations) on ``model``
+    and ``pair`` in place; returns its losses."""
+    config = model.config
+    return Algorithm2(model, pair, 0.0, 0.0, config.seed + 1,
+                      f"step 2 warm-up {config.dataset} Kz={config.latent_size}"
+                      ).advance(config.warmup_steps).losses()
 
 
-@torch.enable_grad()
-def _train_step2(model: ZemouriModel, config: ZemouriConfig, use_cache: bool, score=None,
-                 score_at=()) -> dict:
-    """The warm-up, then ``step2_steps`` repeats of Algorithm 2 at ``config.beta`` and
-    ``config.gamma``: the decoder's and discriminator's state, and the losses."""
-    pair = optimisers(model)
-    warmup = _warm_up(model, config, pair, use_cache)
-    step2 = _run_algorithm2(model, pair, config.step2_steps, config.beta, config.gamma, config.seed + 2,
-                            f"step 2 {config.dataset} Kz={config.latent_size} beta={config.beta} "
-                            f"gamma={config.gamma}", score, score_at)
-    return {"decoder": model.decoder.state_dict(), "discriminator": model.discriminator.state_dict(),
-            "history": {"warmup": warmup, "step2": step2}}
+def step2(model: ZemouriModel, pair: tuple, steps: int | None = None) -> Algorithm2:
+    """Algorithm 2 at the config's beta and gamma from the warmed-up ``model`` and ``pair``,
+    advanced ``steps`` iterations (``step2_steps`` when not given)."""
+    config = model.config
+    run = Algorithm2(model, pair, config.beta, config.gamma, config.seed + 2,
+                     f"step 2 {config.dataset} Kz={config.latent_size} beta={config.beta} "
+                     f"gamma={config.gamma}")
+    return run.advance(config.step2_steps if steps is None else steps)
 
 
-def step2_curve(config: ZemouriConfig, steps, score) -> None:
-    """Step 1 and the warm-up (cached), then max(steps) repeats of Algorithm 2 (not cached),
-    calling ``score(step, model)`` after each of ``steps``: a learning curve whose step-s point
-    is the model that ``step2_steps = s`` trains."""
-    config = dataclasses.replace(config, step2_steps=max(steps))
-    _train_step2(encoder_classifier(config), config, True, score, frozenset(steps))
-
-
-def train(config: ZemouriConfig, use_cache: bool = True) -> ZemouriModel:
-    """Step 1 (cached), then step 2 (the shared warm-up and the run at (beta, gamma), cached as
-    one unit of work per config, so an interrupted sweep resumes); eval mode."""
-    model = encoder_classifier(config, use_cache)
-    state = cached("zemouri-step2", dataclasses.asdict(config),
-                   lambda: _train_step2(model, config, use_cache), TRAINING_CODE, use_cache)
-    model.decoder.load_state_dict(state["decoder"])
-    model.discriminator.load_state_dict(state["discriminator"])
-    model.history.update(state["history"])
+def in_eval_mode(model: ZemouriModel) -> ZemouriModel:
     model.decoder.eval()
     model.discriminator.eval()
     return model
 
 
+def train(config: ZemouriConfig) -> ZemouriModel:
+    """Both steps of ``config`` from scratch, nothing stored: step 1, the warm-up, step 2; eval mode."""
+    model = frozen_model(config, train_step1(config))
+    pair = optimisers(model)
+    warmup = warm_up(model, pair)
+    model.history.update({"warmup": warmup, "step2": step2(model, pair).losses()})
+    return in_eval_mode(model)
+
+
 @torch.no_grad()
 def reconstruct(model: ZemouriModel, images: torch.Tensor) -> torch.Tensor:
-    """Dec(mean of q(z | x)): the deterministic reconstruction used for evaluation."""
+    """Dec(mean of q(z | x)): the deterministic reconstruction used for evaluation (on the CPU)."""
     def one(batch):
         return model.decoder(model.encoder(batch)[0])
-    return in_batches(one, images)[0]
-
+    return in_batches(one, images, device=model.config.device)[0]
