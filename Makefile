@@ -36,7 +36,7 @@ STEMS := $(basename $(notdir $(NOTEBOOKS)))
 .PHONY: help env lock data reproduce test expected benchmark clean $(addprefix notebook-,$(STEMS))
 
 help:
-	@echo "make reproduce [PROFILE=smoke|default]  environment, data, every notebook, the front page"
+	@echo "make reproduce [PROFILE=smoke|default|paper]  environment, data, every notebook, the front page"
 	@echo "make notebook-NAME [PROFILE=..] [PARAMS='-p name value']  one notebook (NAME: $(STEMS))"
 	@echo "make test        pytest over avalib + nbval over the smoke notebooks (~3-8 min on 2 cores)"
 	@echo "make expected    after editing a notebook: refresh the smoke outputs make test compares"
@@ -46,7 +46,7 @@ help:
 
 env: $(STAMP)
 
-# A fresh venv from the 13 top-level pins, frozen: every package of the resolved environment.
+# A fresh venv from the top-level pins of requirements.txt, frozen: every package of the resolved environment.
 lock:
 	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
 	build/lock-venv/bin/pip install --quiet -r requirements.txt
@@ -78,9 +78,6 @@ reproduce: $(addprefix notebook-,$(STEMS))
 PARAMS ?=
 $(addprefix notebook-,$(STEMS)): notebook-%: data
 	$(PY) -m avalib.runs $* --profile $(PROFILE) $(PARAMS)
-
-# Notebook 03 reuses the step-1 models and warm-ups that 02 caches in build/cache/.
-notebook-03_beta_gamma_ablation: notebook-02_latent_space
 
 # pytest over avalib, then every notebook at its smoke parameters under nbval (results go to
 # build/): tests/expected/<stem>.ipynb is the notebook with the smoke parameters injected and the

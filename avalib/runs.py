@@ -118,6 +118,21 @@ def run(stem: str, profile: str = "default", overrides: dict[str, Any] | None = 
     return final_root / stem
 
 
+def parse_overrides(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """``-p NAME VALUE`` pairs, each VALUE read as YAML; ``profile`` is chosen by ``--profile``."""
+    overrides = {}
+    for name, text in pairs:
+        if name == "profile":
+            raise ValueError("-p profile: the profile is chosen by --profile (make: PROFILE=), "
+                             "which also decides where the results go")
+        try:
+            overrides[name] = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            reason = str(getattr(error, "problem", None) or error).splitlines()[0]
+            raise ValueError(f"-p {name} {text!r}: not a YAML value ({reason})") from None
+    return overrides
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m avalib.runs", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebook", help=f"one of: {', '.join(RUNS)}")
@@ -125,8 +140,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="set one parameter (VALUE as YAML)")
     arguments = parser.parse_args(argv)
-    overrides = {name: yaml.safe_load(value) for name, value in arguments.p}
     try:
+        overrides = parse_overrides(arguments.p)
         folder = run(arguments.notebook, arguments.profile, overrides)
     except ValueError as error:                       # bad input: the message says it all
         print(f"avalib.runs: {error}", file=sys.stderr)

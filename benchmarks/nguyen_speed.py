@@ -26,7 +26,7 @@ from avalib.data import load_dataset
 
 def time_models(images, config, models) -> tuple[float, dict]:
     start = time.perf_counter()
-    results = {model: nguyen.train(model, images, config, progress=False) for model in models}
+    results = {model: nguyen.train(model, images, config, show_progress=False) for model in models}
     return time.perf_counter() - start, results
 
 

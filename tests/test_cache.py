@@ -1,52 +1,99 @@
-"""The model cache: keyed by config, code, threads and CPU; a damaged file is retrained."""
+"""The cache of units of work: keyed by the unit, its arguments, the whole package's code, torch,
+the device, threads and CPU; a damaged file is computed again; nothing else caches."""
 
-import importlib
+import re
+import shutil
+import subprocess
 import sys
+from pathlib import Path
 
 import torch
 
 from avalib import cache
+from avalib.comparison.trainer import ComparisonConfig
+
+CALLS: list[int] = []
 
 
-def _module(tmp_path, monkeypatch, source: str):
-    (tmp_path / "trainer_under_test.py").write_text(source)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    sys.modules.pop("trainer_under_test", None)
-    importlib.invalidate_caches()
-    cache.code_version.cache_clear()
-    return cache.code_version("trainer_under_test")
+def weights(size: int) -> dict:
+    CALLS.append(size)
+    return {"weights": torch.arange(float(size))}
 
 
-def test_the_key_changes_with_the_code_not_with_its_prose(tmp_path, monkeypatch):
-    first = _module(tmp_path, monkeypatch, 'def loss(x):\n    """KL."""\n    return x  # mean\n')
-    prose = _module(tmp_path, monkeypatch, 'def loss(x):\n    """The KL, eq. 4."""\n    return x  # sum\n')
-    code = _module(tmp_path, monkeypatch, 'def loss(x):\n    """KL."""\n    return 50 * x\n')
-    assert first == prose != code
+def _package_copy(tmp_path, monkeypatch) -> Path:
+    """A copy of the avalib sources whose hash keys the cache from now on."""
+    copy = tmp_path / "avalib"
+    shutil.copytree(cache.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "PACKAGE", copy)
+    cache.package_version.cache_clear()
+    return copy
 
 
-def test_the_key_changes_with_threads(monkeypatch):
-    before = cache.cache_path("model", {"a": 1})
+def test_the_key_changes_with_the_code_of_any_module_not_with_its_prose(tmp_path, monkeypatch):
+    copy = _package_copy(tmp_path, monkeypatch)
+    first = cache.source_version(copy)
+    helper = copy / "metrics.py"
+    helper.write_text(helper.read_text().replace('"""', '"""Edited prose. ', 1) + "\n# a comment\n")
+    assert cache.source_version(copy) == first
+    helper.write_text(helper.read_text() + "\nEDITED = 1\n")
+    assert cache.source_version(copy) != first
+
+
+def test_editing_a_helper_module_the_comparison_imports_retrains_the_unit(tmp_path, monkeypatch):
+    """The domain classifier scores every comparison run: editing it must never reuse a result."""
+    copy = _package_copy(tmp_path, monkeypatch)
+    CALLS.clear()
+    cache.unit(weights, size=3)
+    cache.unit(weights, size=3)
+    assert CALLS == [3]                                            # the second call is a hit
+    helper = copy / "domain_classifier.py"
+    helper.write_text(helper.read_text() + "\nEDITED = 1\n")
+    cache.package_version.cache_clear()
+    cache.unit(weights, size=3)
+    assert CALLS == [3, 3]                                         # retrained
+
+
+def test_the_key_names_torch_the_device_threads_and_the_cpu():
+    key = cache.unit_key(weights, {"config": ComparisonConfig(device="cuda:1")})
+    assert key["device"] == "cuda:1" and key["torch"] == torch.__version__
+    assert {"torch_threads", "cpu_capability", "code"} <= set(key)
+    assert key["arguments"]["config"]["type"] == "ComparisonConfig"
+    before = cache.cache_path(weights, {"size": 1})
     threads = torch.get_num_threads()
     torch.set_num_threads(threads + 1)
     try:
-        assert cache.cache_path("model", {"a": 1}) != before
+        assert cache.cache_path(weights, {"size": 1}) != before
     finally:
         torch.set_num_threads(threads)
-    assert cache.cache_path("model", {"a": 1}) == before != cache.cache_path("model", {"a": 2})
+    assert cache.cache_path(weights, {"size": 1}) == before != cache.cache_path(weights, {"size": 2})
 
 
-def test_a_truncated_cache_file_is_reported_and_retrained(capsys):
-    calls = []
-
-    def train():
-        calls.append(1)
-        return {"weights": torch.arange(1000.0)}
-
-    cache.cached("model", {"a": 1}, train)
-    path = cache.cache_path("model", {"a": 1})
+def test_a_truncated_cache_file_is_reported_and_computed_again(monkeypatch):
+    lines = []
+    monkeypatch.setattr("avalib.training.log", lines.append)
+    CALLS.clear()
+    cache.unit(weights, size=1000)
+    path = cache.cache_path(weights, {"size": 1000})
     path.write_bytes(path.read_bytes()[:100])                     # an interrupted copy
-    state = cache.cached("model", {"a": 1}, train)
-    assert torch.equal(state["weights"], torch.arange(1000.0)) and len(calls) == 2
-    assert str(path) in capsys.readouterr().err
-    assert torch.equal(cache.cached("model", {"a": 1}, train)["weights"], torch.arange(1000.0))
-    assert len(calls) == 2                                        # stored again, whole
+    assert torch.equal(cache.unit(weights, size=1000)["weights"], torch.arange(1000.0))
+    assert len(CALLS) == 2 and any(path.name in line and "cannot be read" in line for line in lines)
+    assert torch.equal(cache.unit(weights, size=1000)["weights"], torch.arange(1000.0))
+    assert len(CALLS) == 2                                        # stored again, whole
+
+
+def test_no_trainer_mentions_the_cache():
+    package = Path(cache.__file__).parent
+    trainers = [*package.glob("*/trainer.py"), package / "training.py",
+                *(package / "nguyen" / f"{name}.py" for name in ("steps", "model", "updates", "variants"))]
+    for path in trainers:
+        assert not re.search(r"avalib\.cache|import cache|\bcache\.|use_cache|cached\(", path.read_text()), path
+
+
+def test_a_plain_install_carries_every_subpackage(tmp_path):
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(target), str(cache.PACKAGE.parent)], check=True)
+    found = subprocess.run([sys.executable, "-c", "import avalib.zemouri.units, avalib.comparison.ava, "
+                            "avalib.nguyen.updates; print(avalib.__file__)"], cwd=tmp_path,
+                           env={"PYTHONPATH": str(target)}, capture_output=True, text=True, check=True)
+    assert found.stdout.startswith(str(target))

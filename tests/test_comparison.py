@@ -43,7 +43,7 @@ def test_comparison_and_aspects_run_end_to_end():
     numbers = runs.drop(columns=["dataset", "model", "seed", "reconstruction_mse", *outputs])
     assert numbers.notna().all().all() and runs[outputs].isna().all().all()
     assert runs[runs.model == "GAN"].reconstruction_mse.isna().all()
-    table = claims.judge(claims.aspects(runs), claims.inception_table(runs))
+    table = claims.judge(claims.aspects(runs)[1], claims.inception_table(runs)[1])
     assert len(table) == len(claims.ASPECT_TESTS) and table.condition.eq("toy").all()
 
 
@@ -65,7 +65,7 @@ def test_aspect_verdicts_need_differences_beyond_the_seed_spread():
                 rows.append({"dataset": "d", "model": model, "seed": seed, "sharpness_ratio": value,
                              **{m: 1.0 + seed for m in vae_gan_report.METRICS if m != "sharpness_ratio"}})
         return pd.DataFrame(rows)
-    verdict = lambda frame: claims.aspects(frame).set_index("measure").verdict.iloc[1]
+    verdict = lambda frame: claims.aspects(frame)[0].set_index("measure").verdict.iloc[1]
     assert verdict(runs([0.95, 0.96, 0.97], [0.5, 0.51, 0.52])) == "holds"
     assert verdict(runs([0.5, 0.51, 0.52], [0.95, 0.96, 0.97])) == "does not hold"
     assert verdict(runs([0.5, 0.9, 0.7], [0.6, 0.8, 0.7])) == "inconclusive"

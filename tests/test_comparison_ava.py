@@ -189,10 +189,10 @@ def test_the_ava_claims_and_the_lean_coincidence_end_to_end():
     for model, present in (("AVA1 exact", ["d_real", "d_generated"]), ("AVA3 paper", ["D_real", "D_generated"])):
         values = outputs.loc[model, present].to_numpy()
         assert ((values > 0) & (values < 1)).all()
-    aspect_table = claims.aspects(runs)
+    aspect_table, aspect_claims = claims.aspects(runs)
     assert {"AVA1 exact", "AVA3 paper", "GAN / VAE SD"} <= set(aspect_table.columns)
     assert "AVA2 exact" not in aspect_table.columns       # one seed's value is not a mean over seeds
-    frame = claims.judge(aspect_table, claims.inception_table(runs), records)
+    frame = claims.judge(aspect_claims, claims.inception_table(runs)[1], records)
     assert (frame.paper == claims.NGUYEN).sum() == len(records)
 
 
@@ -203,6 +203,9 @@ def test_the_sd_ratio_interval_brackets_the_ratio():
     assert ratio == pytest.approx(2.0) and low <= ratio <= high
 
 
-def test_the_notebook_settings_know_every_trainer():
-    from avalib.settings import COMPARISON_MODELS
-    assert set(COMPARISON_MODELS) == set(vae_gan.TRAINERS)
+def test_the_notebook_allows_exactly_the_trainers():
+    from avalib import runs
+    values = runs.resolve("04_vae_vs_gan", "smoke")
+    runs.run_class("04_vae_vs_gan")(**{**values, "models": list(vae_gan.TRAINERS)})
+    with pytest.raises(ValueError, match="models="):
+        runs.run_class("04_vae_vs_gan")(**{**values, "models": ["ava6_exact"]})

@@ -25,7 +25,7 @@ def test_a_sweep_is_bit_identical_serially_and_on_a_local_cluster(tmp_path, monk
     monkeypatch.setenv("AVALIB_CACHE_DIR", str(tmp_path / "cluster"))   # nothing shared
     cluster, cluster_examples, cluster_frames = _sweep("local:2")
     assert serial_frames == cluster_frames
-    assert len(list((tmp_path / "cluster").glob("zemouri-step2-*.pt"))) == 8   # trained there
+    assert len(list((tmp_path / "cluster").glob("setting-*.pt"))) == 8          # trained there
     pd.testing.assert_frame_equal(serial, cluster, check_exact=True)
     assert list(serial[["Kz", "beta", "seed"]].itertuples(index=False)) == [
         (k, b, s) for s in (0, 1) for k in (2, 3) for b in (0.0, 0.1)]            # key order
@@ -36,10 +36,9 @@ def test_a_sweep_is_bit_identical_serially_and_on_a_local_cluster(tmp_path, monk
 
 def test_a_rerun_with_nothing_changed_trains_nothing(monkeypatch):
     first, *_ = _sweep("serial")
-    monkeypatch.setattr("avalib.zemouri.trainer._train_step2",
-                        lambda *a: (_ for _ in ()).throw(AssertionError("retrained")))
-    monkeypatch.setattr("avalib.zemouri.trainer._train_step1",
-                        lambda *a: (_ for _ in ()).throw(AssertionError("retrained")))
+    for name in ("train_step1", "warm_up", "step2"):
+        monkeypatch.setattr(f"avalib.zemouri.trainer.{name}",
+                            lambda *a, **k: (_ for _ in ()).throw(AssertionError("retrained")))
     again, *_ = _sweep("serial")
     pd.testing.assert_frame_equal(first, again, check_exact=True)
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from avalib import nguyen
-from avalib.nguyen import steps as nguyen_steps, trainer as nguyen_trainer
+from avalib import cache
+from avalib.nguyen import experiment, model as nguyen_model, steps as nguyen_steps, trainer as nguyen_trainer
 from avalib.data import load_dataset
 from avalib.nguyen.networks import logistic
 
@@ -74,7 +75,7 @@ def test_exact_protocol_keeps_each_networks_gradient_separate():
     """One exact AVA1 step equals: encoder and decoder descend loss (3), the discriminator
     ascends balance (4), each computed on its own parameters from the same forward pass."""
     variant, config = nguyen.VARIANTS["AVA1"], dataclasses.replace(TINY, protocol="exact")
-    nets = nguyen_trainer.Networks(variant, config, channels=3, pixels=15)
+    nets = nguyen_model.Networks(variant, config, channels=3, pixels=15)
     image = tiny_images()[0].reshape(3, 15).repeat(nets.runs, 1).double()
     states = [g.get_state() for g in nets.noise_generators]
     before = {name: [p.detach().clone() for p in getattr(nets, name).parameters()]
@@ -130,7 +131,7 @@ def test_zero_initialisation_keeps_every_hidden_unit_identical(model):
     the last bits, which a batched matmul may round differently per column)."""
     variant = nguyen.VARIANTS[model]
     config = dataclasses.replace(TINY, true_width=False)
-    nets = nguyen_trainer.Networks(variant, config, channels=3, pixels=15)
+    nets = nguyen_model.Networks(variant, config, channels=3, pixels=15)
     images = tiny_images().reshape(4, 3, 15).double()
     for step in range(8):
         nguyen_steps.reference_step(nets, variant, images[step % 4].repeat(nets.runs, 1))
@@ -171,8 +172,8 @@ def test_models_share_their_repeats_seed_streams():
     """Repeat k of the VAE and of AVA3 start from the same encoder and decoder weights (paper
     protocol) - the pairing the claims' paired tests rely on."""
     config = dataclasses.replace(TINY, protocol="paper")
-    vae = nguyen_trainer.Networks(nguyen.VARIANTS["VAE"], config, channels=3, pixels=15)
-    ava3 = nguyen_trainer.Networks(nguyen.VARIANTS["AVA3"], config, channels=3, pixels=15)
+    vae = nguyen_model.Networks(nguyen.VARIANTS["VAE"], config, channels=3, pixels=15)
+    ava3 = nguyen_model.Networks(nguyen.VARIANTS["AVA3"], config, channels=3, pixels=15)
     for name in ("encoder", "decoder"):
         for a, b in zip(getattr(vae, name).parameters(), getattr(ava3, name).parameters()):
             assert torch.equal(a, b)
@@ -183,12 +184,12 @@ def test_models_share_their_repeats_seed_streams():
 
 def test_a_cached_model_protocol_unit_equals_training_it_again(monkeypatch):
     config = dataclasses.replace(TINY, protocol="paper")
-    fresh = nguyen.train("AVA5", tiny_images(), config, show_progress=False)
-    stored = nguyen.train("AVA5", tiny_images(), config, show_progress=False, use_cache=True)
+    fresh = nguyen.train("AVA5", experiment.orbit_images(4), config, show_progress=False)
+    stored = cache.unit(experiment.train_variant, variant="AVA5", config=config, image_count=4)
     monkeypatch.setattr(nguyen_trainer, "_train_all", lambda *a: (_ for _ in ()).throw(AssertionError("retrained")))
-    resumed = nguyen.train("AVA5", tiny_images(), config, show_progress=False, use_cache=True)
+    resumed = cache.unit(experiment.train_variant, variant="AVA5", config=config, image_count=4)
     for result in (stored, resumed):
         assert torch.equal(result.balance_metric.nan_to_num(-1), fresh.balance_metric.nan_to_num(-1))
         assert torch.equal(result.samples.nan_to_num(-1), fresh.samples.nan_to_num(-1))
     with pytest.raises(AssertionError, match="retrained"):        # other images: another key
-        nguyen.train("AVA5", tiny_images(seed=1), config, show_progress=False, use_cache=True)
+        cache.unit(experiment.train_variant, variant="AVA5", config=config, image_count=3)

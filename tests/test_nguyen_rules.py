@@ -5,9 +5,13 @@ import torch
 
 from avalib.nguyen import rules
 from avalib.nguyen.networks import ChannelMLP, logistic, logistic_derivative
-from avalib.nguyen.steps import injected_gradients as _injected_gradients
+from avalib.nguyen.updates import injected_gradients
 
 torch.manual_seed(0)
+
+
+def _injected_gradients(pairs, net):
+    return injected_gradients(pairs, net.parameters())
 
 
 def tiny(inputs, outputs, batch=3):

@@ -1,5 +1,6 @@
 """The results conventions: tables in CSV and Markdown, figures, provenance, the index."""
 
+import dataclasses
 import json
 
 import matplotlib.pyplot as plt
@@ -9,9 +10,16 @@ import pytest
 from avalib import claims, results
 
 
+def example(stem: str, **parameters):
+    """A notebook's parameters as ``RunRecord`` takes them: a dataclass with a ``stem``."""
+    kind = dataclasses.make_dataclass("Example", [(name, object) for name in parameters], frozen=True)
+    kind.stem = stem
+    return kind(**parameters)
+
+
 def test_run_record_writes_tables_figures_provenance(tmp_path, monkeypatch):
     monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
-    record = results.RunRecord("99_example", {"profile": "smoke", "seeds": [3]})
+    record = results.RunRecord(example("99_example", profile="smoke", seeds=[3]))
     record.table("numbers", pd.DataFrame({"a": [1.23456789]}))
     figure, axis = plt.subplots()
     axis.plot([0, 1])
@@ -32,7 +40,7 @@ def test_run_record_writes_tables_figures_provenance(tmp_path, monkeypatch):
 
 def test_the_front_page_lists_every_claim_with_its_verdicts(tmp_path, monkeypatch):
     monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
-    record = results.RunRecord("98_claims", {"profile": "default"})
+    record = results.RunRecord(example("98_claims", profile="default"))
     records = [claims.Claim("Paper A (2020)", "4", "X beats Y", "X - Y = +0.1", "paired t",
                             verdict, "98_claims/claims.csv", condition)
                for verdict, condition in (("holds", "protocol 1"), ("inconclusive", "protocol 2"))]
@@ -57,4 +65,4 @@ def test_only_the_default_profile_writes_into_committed_results(monkeypatch):
 
 def test_an_unknown_profile_is_named_with_the_allowed_ones():
     with pytest.raises(ValueError, match=r"profile='big' is unknown; allowed: smoke, default, paper"):
-        results.RunRecord("97_bad", {"profile": "big"})
+        results.RunRecord(example("97_bad", profile="big"))

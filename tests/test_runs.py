@@ -1,20 +1,39 @@
 """Safe runs: parameters are checked before a kernel starts; a failed run publishes nothing."""
 
+import dataclasses
+
 import pytest
 
-from avalib import results, runs, settings
+from avalib import results, runs
 
 
 def test_every_notebook_default_and_smoke_parameters_pass_their_checks():
-    for stem in settings.SETTINGS:
+    for stem in runs.RUNS:
         for profile in ("default", "smoke", "paper"):
             assert runs.resolve(stem, profile)["profile"] == profile
 
 
+def test_each_notebook_class_is_exactly_its_parameters_cell():
+    for stem in runs.RUNS:
+        assert sorted(runs.run_class(stem).parameter_names()) == sorted(runs.declared(stem)), stem
+
+
+def test_a_run_nests_the_trainer_configs_it_builds():
+    run = runs.run_class("03_beta_gamma_ablation")(**runs.resolve("03_beta_gamma_ablation", "smoke"))
+    assert (run.base.train_size, run.base.n_dis, run.judge.epochs) == (300, 2, 1)
+    recorded = dataclasses.asdict(run)
+    assert recorded["base"]["warmup_steps"] == 3 and recorded["judge"]["train_size"] == 500
+
+
 @pytest.mark.parametrize("stem, overrides, message", [
     ("01_nguyen_bm_tables", {"sample_learning_rates": [0.123]}, r"\[0.123\] not among the learning rates"),
-    ("02_latent_space", {"step1_epochs": -3}, r"parameter step1_epochs=-3: must be an integer >= 1"),
-    ("02_latent_space", {"datasets": "mnist"}, r"parameter datasets='mnist': must be a non-empty list"),
+    ("02_latent_space", {"step1_epochs": -3}, r"parameter step1_epochs=-3: must be >= 1"),
+    ("02_latent_space", {"datasets": "mnist"}, r"parameter datasets='mnist': must be a list of strings"),
+    ("02_latent_space", {"datasets": ["mnist", "orbit"]}, r"distinct names from: mnist, fashion_mnist"),
+    ("02_latent_space", {"seeds": [0, "1"]}, r"parameter seeds=\[0, '1'\]: must be a list of integers"),
+    ("04_vae_vs_gan", {"epochs": 0}, r"parameter epochs=0: must be >= 1"),
+    ("04_vae_vs_gan", {"device": "gpu"}, r"parameter device='gpu': allowed: cpu, cuda, cuda:N, mps"),
+    ("01_nguyen_bm_tables", {"protocols": ["exact", "adam"]}, r"from: reference, reference_value_derivative"),
     ("03_beta_gamma_ablation", {"betas": [0.0, -0.1]}, r"parameter betas=\[0.0, -0.1\]: must be .* >= 0"),
     ("04_vae_vs_gan", {"models": ["vae", "vqvae"]}, r"models=.*: .*from: vae, gan, zemouri"),
     ("04_vae_vs_gan", {"epoch": 3}, r"unknown parameter\(s\) epoch for 04_vae_vs_gan; its parameters: profile"),
@@ -65,3 +84,11 @@ def test_a_bad_scheduler_is_named():
     with pytest.raises(ValueError, match=r"parameter scheduler='threads': allowed: serial, local:N"):
         runs.resolve("03_beta_gamma_ablation", "default", {"scheduler": "threads"})
     assert runs.resolve("03_beta_gamma_ablation", "default", {"scheduler": "local:2"})["scheduler"] == "local:2"
+
+
+def test_a_profile_given_as_a_parameter_and_unparsable_yaml_are_one_line_errors(capsys):
+    assert runs.main(["00_datasets", "-p", "profile", "smoke"]) == 2
+    assert runs.main(["02_latent_space", "-p", "seeds", "[0,"]) == 2
+    first, second = capsys.readouterr().err.strip().splitlines()
+    assert "-p profile: the profile is chosen by --profile" in first
+    assert second.startswith("avalib.runs: -p seeds '[0,': not a YAML value")

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 import torch
 
-from avalib.zemouri import trainer as zemouri
+from avalib.zemouri import experiment, trainer as zemouri, units
 from avalib.zemouri.model import (FrozenEncoding, adversarial_loss, discriminator_loss,
                                   feature_reconstruction_loss, kl_loss, latent_loss)
 from avalib.zemouri.trainer import ZemouriConfig
@@ -64,7 +64,7 @@ def changed(before, network):
 
 
 def test_step2_leaves_the_frozen_networks_untouched_and_without_gradients():
-    model = zemouri.encoder_classifier(TOY)
+    model = units.encoder_classifier(TOY)
     encoder, classifier = snapshot(model.encoder), snapshot(model.classifier)
     decoder, discriminator = snapshot(model.decoder), snapshot(model.discriminator)
     images = zemouri.training_images(TOY).images
@@ -77,7 +77,7 @@ def test_step2_leaves_the_frozen_networks_untouched_and_without_gradients():
 
 
 def test_precomputed_encoding_equals_encoding_each_batch():
-    model = zemouri.encoder_classifier(TOY)
+    model = units.encoder_classifier(TOY)
     images = zemouri.training_images(TOY).images
     index = torch.tensor([3, 0, 7])
     once, each = FrozenEncoding(model.encoder, images)[index], FrozenEncoding(model.encoder, images, False)[index]
@@ -89,7 +89,7 @@ def test_precomputed_encoding_equals_encoding_each_batch():
 def test_a_zero_weighted_term_computed_without_its_graph_gives_the_same_decoder_gradient(beta, gamma):
     """decoder_losses(..., latent_gradient=gamma != 0, adversarial_gradient=beta != 0) is what the
     trainer calls: the decoder's gradient of eq. 8 must equal the one through every term's graph."""
-    model = zemouri.encoder_classifier(TOY)
+    model = units.encoder_classifier(TOY)
     images = zemouri.training_images(TOY).images[:16]
     encoding = FrozenEncoding(model.encoder, images)[torch.arange(16)]
     gradients = []
@@ -104,7 +104,7 @@ def test_a_zero_weighted_term_computed_without_its_graph_gives_the_same_decoder_
 
 
 def test_decoder_update_does_not_move_the_discriminator():
-    model = zemouri.encoder_classifier(dataclasses.replace(TOY, n_dis=0))
+    model = units.encoder_classifier(dataclasses.replace(TOY, n_dis=0))
     discriminator = snapshot(model.discriminator)
     images = zemouri.training_images(TOY).images
     zemouri.algorithm2_iteration(model, images, FrozenEncoding(model.encoder, images), torch.arange(16), zemouri.optimisers(model),
@@ -113,31 +113,47 @@ def test_decoder_update_does_not_move_the_discriminator():
 
 
 def test_training_is_repeatable_and_step1_comes_from_the_cache(monkeypatch):
-    first = zemouri.reconstruct(zemouri.train(TOY), torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(3)))
+    images = torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(3))
+    first = zemouri.reconstruct(units.trained(TOY), images)
 
     def refuse(config):
         raise AssertionError("step 1 retrained although it is cached")
-    monkeypatch.setattr(zemouri, "_train_step1", refuse)
-    again = zemouri.reconstruct(zemouri.train(TOY), torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(3)))
-    assert torch.equal(first, again)
+    monkeypatch.setattr(zemouri, "train_step1", refuse)
+    assert torch.equal(first, zemouri.reconstruct(units.trained(TOY), images))
 
 
-def test_a_finished_step2_is_a_cached_unit_equal_to_training_it_afresh(monkeypatch):
+def test_a_finished_setting_is_a_cached_unit_equal_to_training_it_afresh(monkeypatch):
     images = torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(3))
     config = dataclasses.replace(TOY, beta=0.1, gamma=0.1)
-    fresh = zemouri.reconstruct(zemouri.train(config, use_cache=False), images)
-    stored = zemouri.reconstruct(zemouri.train(config), images)
+    fresh = zemouri.reconstruct(zemouri.train(config), images)
+    stored = zemouri.reconstruct(units.trained(config), images)
 
-    def refuse(*args):
+    def refuse(*args, **kwargs):
         raise AssertionError("step 2 retrained although it is cached")
-    monkeypatch.setattr(zemouri, "_train_step2", refuse)
-    resumed = zemouri.train(config)
+    monkeypatch.setattr(zemouri, "step2", refuse)
+    monkeypatch.setattr(zemouri, "warm_up", refuse)
+    resumed = units.trained(config)
     assert torch.equal(fresh, stored) and torch.equal(stored, zemouri.reconstruct(resumed, images))
-    assert set(resumed.history) == {"step1", "warmup", "step2"}
+    assert set(resumed.history) == {"step1", "step2"}
+
+
+def test_learning_curves_advance_one_run_whose_points_equal_shorter_runs():
+    """Algorithm 1 advanced to 1 then 2 epochs is the model step1_epochs = 2 trains; Algorithm 2
+    advanced to 1 then 3 iterations is the model step2_steps = 3 trains."""
+    two = zemouri.train_step1(dataclasses.replace(TOY, step1_epochs=2))
+    run = zemouri.Algorithm1(TOY).advance(1)          # (the sampling layer draws from the global
+    for name, tensor in run.advance(2).state()["encoder"].items():      # stream: nothing between)
+        assert torch.equal(tensor, two["encoder"][name])
+    config = dataclasses.replace(TOY, beta=0.1, step2_steps=3)
+    model, pair = units.warmed_up(config)
+    curve = zemouri.step2(model, pair, steps=1).advance(3).model
+    whole = zemouri.train(config)
+    for a, b in zip(curve.decoder.parameters(), whole.decoder.parameters()):
+        assert torch.equal(a, b)
 
 
 def test_nan_loss_is_an_error_not_a_result():
-    model = zemouri.encoder_classifier(TOY)
+    model = units.encoder_classifier(TOY)
     images = zemouri.training_images(TOY).images.clone()
     images[0, 0, 0, 0] = float("nan")
     with pytest.raises(FloatingPointError):
@@ -145,17 +161,20 @@ def test_nan_loss_is_an_error_not_a_result():
                                      0.1, 0.1, torch.Generator().manual_seed(0))
 
 
-def test_cache_keys_come_from_the_fields_that_decide_each_stage():
-    """Step 1 depends on the data, the networks and its own schedule; the warm-up adds the step-2
-    settings it trains with; beta, gamma and step2_steps decide neither (a sweep shares both)."""
-    config = ZemouriConfig()
-    assert set(config.step1_fields()) == {"dataset", "latent_size", "train_size", "kl_reduction",
-                                          "kl_weight", "kl_warmup_epochs",
-                                          "step1_epochs", "batch_size", "learning_rate", "widths",
-                                          "hidden", "classifier_hidden", "seed"}
-    assert set(config.warmup_fields()) == set(config.step1_fields()) | {"alphas", "n_dis", "warmup_steps"}
-    assert config.warmup_fields() == dataclasses.replace(config, beta=0.5, gamma=0.1,
-                                                         step2_steps=7).warmup_fields()
+def test_each_stage_is_keyed_by_the_fields_that_decide_it():
+    """Step 1 depends on the data, the networks, its own schedule and the device; the warm-up adds
+    the step-2 settings it trains with; beta, gamma and step2_steps decide neither (a sweep shares
+    both)."""
+    config = ZemouriConfig(dataset="fashion_mnist", beta=0.5, gamma=0.1, step2_steps=7, n_dis=2)
+    default = ZemouriConfig()
+    changed = lambda stage: {f.name for f in dataclasses.fields(config)
+                             if getattr(config.stage(stage), f.name) != getattr(default, f.name)}
+    assert changed("step1") == {"dataset"} and changed("warmup") == {"dataset", "n_dis"}
+    assert config.stage("warmup") == dataclasses.replace(config, beta=0.0, gamma=0.3, step2_steps=1).stage("warmup")
+    deciding = {f.name for f in dataclasses.fields(ZemouriConfig) if "step1" in f.metadata.get("decides", ())}
+    assert deciding == {"dataset", "latent_size", "train_size", "kl_reduction", "kl_weight",
+                        "kl_warmup_epochs", "step1_epochs", "batch_size", "learning_rate", "widths",
+                        "hidden", "classifier_hidden", "seed", "device"}
 
 
 def test_bad_settings_name_the_parameter():
@@ -173,7 +192,7 @@ def test_the_kl_weight_and_its_warm_up_enter_step_1(monkeypatch):
         weights.append(args[-1])
         return original(*args)
     monkeypatch.setattr(zemouri, "algorithm1_iteration", spy)
-    zemouri._train_step1(dataclasses.replace(TOY, kl_weight=0.5, kl_warmup_epochs=1.0, step1_epochs=2))
+    zemouri.train_step1(dataclasses.replace(TOY, kl_weight=0.5, kl_warmup_epochs=1.0, step1_epochs=2))
     assert weights[0] == 0.0 and weights[2] == pytest.approx(0.5 * 2 / 4)    # 4 batches per epoch
     assert weights[4:] == [0.5] * 4
     with pytest.raises(ValueError, match="kl_weight=-1"):
@@ -202,14 +221,3 @@ def test_the_sweep_spends_seeds_where_the_claims_are():
     assert {(n, t) for (d, k, g, b, s, n, t) in keys} == {(5, 100), (1, 100), (5, 400)}
     assert all((d, k, g) == ("mnist", 2, 0.0) for (d, k, g, b, s, n, t) in keys if (n, t) != (5, 100))
     assert len([key for key in keys if key[5:] == (1, 100)]) == 3 * 3          # 3 betas x 3 seeds
-
-
-def test_the_frozen_encoding_follows_the_encoder_not_only_its_config():
-    """The same config trained another way (other threads, another cache) is another encoder:
-    the per-process encoding must not be reused for it."""
-    model = zemouri.encoder_classifier(TOY)
-    _, first = zemouri._frozen_encoding(model)
-    with torch.no_grad():
-        next(model.encoder.parameters()).add_(0.5)
-    _, second = zemouri._frozen_encoding(model)
-    assert second is not first and not torch.equal(first.outputs[0], second.outputs[0])

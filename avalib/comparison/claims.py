@@ -98,11 +98,11 @@ def _paired(runs: pd.DataFrame, dataset: str, model: str, other: str, column: st
     return both[column].to_numpy(dtype=float), both[f"{column}_other"].to_numpy(dtype=float)
 
 
-def aspects(runs: pd.DataFrame) -> pd.DataFrame:
-    """The survey's adjectives replaced by our numbers, one row per (aspect, measure, dataset):
-    GAN vs VAE (and the hybrids - Zemouri, the AVA variants - beside them), judged by the
-    study's rule (Welch t over seeds, Holm over the table). Spreads come with the GAN / VAE SD
-    ratio and its bootstrap interval over seeds."""
+def aspects(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[rule.Claim]]:
+    """Kapoor et al.'s claims (one per aspect, measure and dataset), GAN vs VAE judged by the
+    study's rule (Welch t over seeds, Holm over the table), and the table that shows them: the
+    survey's adjectives replaced by our numbers, the hybrids (Zemouri, the AVA variants) beside
+    them. Spreads come with the GAN / VAE SD ratio and its bootstrap interval over seeds."""
     table = summary(runs)
     rows, tests = [], []
     for dataset in dict.fromkeys(runs.dataset):
@@ -128,15 +128,21 @@ def aspects(runs: pd.DataFrame) -> pd.DataFrame:
                 row["GAN / VAE SD"], row["SD ratio 95% low"], row["SD ratio 95% high"] = sd_ratio_interval(
                     _values(runs, dataset, "GAN", column), _values(runs, dataset, "VAE", column))
             rows.append(row)
-    frame = pd.DataFrame(rows)
-    frame["verdict"] = rule.decide(tests)[0]
-    return frame
+    claims = [rule.Claim(
+        KAPOOR, "summary table", f"{row['aspect']}: GANs {PAPER_ASPECTS[row['aspect']][0]}, "
+        f"VAEs {PAPER_ASPECTS[row['aspect']][1]}",
+        f"{row['measure']}: GAN {row['GAN']:.4g}, VAE {row['VAE']:.4g}",
+        f"{row['survey holds if']}: Welch t over {row['seeds']} seeds, Holm", verdict,
+        "04_vae_vs_gan/aspects.csv", condition=row["dataset"])
+        for row, verdict in zip(rows, rule.decide(tests)[0])]
+    return pd.DataFrame(rows).assign(verdict=[claim.verdict for claim in claims]), claims
 
 
-def inception_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Aymen (2023) Table 3 beside our classifier Inception Score (mean +- SD over seeds). Their
-    IS used Inception-v3, ours a domain classifier with 10 classes: only the ordering compares.
-    Our ordering is the rule's verdict on "GAN > VAE" (Welch t over seeds, Holm over datasets)."""
+def inception_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[rule.Claim]]:
+    """Aymen (2023)'s claim "GAN > VAE" per dataset of its Table 3 (Welch t over seeds, Holm over
+    datasets), and the table that shows it: Table 3 beside our classifier Inception Score (mean
+    +- SD over seeds). Their IS used Inception-v3, ours a domain classifier with 10 classes: only
+    the ordering compares; ours is the claim's verdict in words."""
     table = summary(runs).reset_index()
     names = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
     ours = pd.DataFrame({"dataset": table.dataset.map(names).fillna(table.dataset),
@@ -149,42 +155,28 @@ def inception_table(runs: pd.DataFrame) -> pd.DataFrame:
     tests = [rule.compare(_values(runs, d, "GAN", "classifier_inception_score"),
                           _values(runs, d, "VAE", "classifier_inception_score"), ">", paired=False)
              for d in datasets]
+    verdicts = {names.get(d, d): v for d, v in zip(datasets, rule.decide(tests)[0])}
     words = {rule.HOLDS: "GAN > VAE", rule.FAILS: "VAE > GAN"}
-    ours_order = {names.get(d, d): words.get(v, "not resolved by the seeds")
-                  for d, v in zip(datasets, rule.decide(tests)[0])}
     paper = PAPER_INCEPTION_SCORES.pivot(index="dataset", columns="model", values="paper_inception_score")
     paper_order = {d: "GAN > VAE" if r.GAN > r.VAE else "VAE > GAN" for d, r in paper.iterrows()}
     merged["paper_ordering"] = merged.dataset.map(lambda d: paper_order.get(d, ""))
-    merged["our_ordering"] = merged.dataset.map(lambda d: ours_order.get(d, ""))
-    return merged
+    merged["our_ordering"] = merged.dataset.map(
+        lambda d: words.get(verdicts[d], "not resolved by the seeds") if d in verdicts else "")
+    claims = [rule.Claim(
+        AYMEN, "Table 3", "GANs have a higher Inception Score than VAEs (Table 3; the text says "
+        "the VAEs performed better)",
+        "classifier IS: " + ", ".join(f"{r.model} {r.our_classifier_inception_score:.2f}"
+                                       for r in merged[merged.dataset == name].itertuples()),
+        "GAN > VAE: Welch t over seeds, Holm over datasets", verdicts[name],
+        "04_vae_vs_gan/inception_score_vs_paper.csv", condition=name)
+        for name in dict.fromkeys(merged.dataset) if name in verdicts and name in paper_order]
+    return merged, claims
 
 
-def judge(aspect_table: pd.DataFrame, inception: pd.DataFrame, ava_claims=()) -> pd.DataFrame:
-    """The claims of both surveys as records, from the two tables above (and the AVA paper's,
-    from ``ava_table``)."""
-    claims = []
-    for row in aspect_table.to_dict("records"):
-        gans, vaes = row["survey (GANs / VAEs)"].split(" / ")
-        claims.append(rule.Claim(
-            KAPOOR, "summary table", f"{row['aspect']}: GANs {gans}, VAEs {vaes}",
-            f"{row['measure']}: GAN {row['GAN']:.4g}, VAE {row['VAE']:.4g}",
-            f"{row['survey holds if']}: Welch t over {row['seeds']} seeds, Holm", row["verdict"],
-            "04_vae_vs_gan/aspects.csv", condition=row["dataset"]))
-    in_paper = set(PAPER_INCEPTION_SCORES.dataset)
-    for dataset, group in inception.dropna(subset=["our_ordering"]).groupby("dataset", sort=False):
-        if dataset not in in_paper or not group.our_ordering.iloc[0]:
-            continue
-        order = group.our_ordering.iloc[0]
-        verdict = (rule.HOLDS if order == "GAN > VAE" else rule.FAILS if order == "VAE > GAN"
-                   else rule.INCONCLUSIVE)
-        claims.append(rule.Claim(
-            AYMEN, "Table 3", "GANs have a higher Inception Score than VAEs (Table 3; the text says "
-            "the VAEs performed better)",
-            f"classifier IS: " + ", ".join(f"{r.model} {r.our_classifier_inception_score:.2f}"
-                                            for r in group.itertuples()),
-            "GAN > VAE: Welch t over seeds, Holm over datasets", verdict,
-            "04_vae_vs_gan/inception_score_vs_paper.csv", condition=dataset))
-    return rule.claims_frame(claims + list(ava_claims))
+def judge(*claims: list[rule.Claim]) -> pd.DataFrame:
+    """The claims table of notebook 04: the claims of both surveys (``aspects``,
+    ``inception_table``) and the AVA paper's (``ava_table``), in that order."""
+    return rule.claims_frame([claim for part in claims for claim in part])
 
 
 # The AVA paper's claims that real images can test, each against the VAE that AVA extends (same

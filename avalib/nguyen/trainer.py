@@ -43,7 +43,7 @@ from avalib.training import progress
 def _evaluate(nets: Networks, variant: Variant, config: NguyenConfig,
               test_images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """BM per run (R,) and two sample images per run, as the protocol defines them. The decoder
-    and BM run one run (C channels) at a time, so that the generated images stay in cache."""
+    and BM run one run (C channels) at a time, so that the generated images stay in the processor's cache memory."""
     reference = config.protocol in REFERENCE_PROTOCOLS
     channels, generations = nets.channels, config.generations_per_image
     per_image, samples = [], []

@@ -190,14 +190,14 @@ def sweep(settings: list[ZemouriConfig], test_count: int, example_count: int,
             scheduler, threads, "step 1")
     compute(units.warm_start, [{"config": c} for c in dict.fromkeys(c.stage("warmup") for c in settings)],
             scheduler, threads, "warm-ups")
-    units = compute(score_setting, [{"config": c, "judge_config": judge_config,
+    scored = compute(score_setting, [{"config": c, "judge_config": judge_config,
                                      "test_count": test_count, "example_count": example_count}
                                     for c in settings], scheduler, threads, "settings")
-    frame = pd.DataFrame([unit["row"] for unit in units])
+    frame = pd.DataFrame([unit["row"] for unit in scored])
     frame.attrs["test_count"] = test_count
     first = settings[0]
     examples, correct = {}, {}
-    for config, unit in zip(settings, units):
+    for config, unit in zip(settings, scored):
         if (config.seed, config.n_dis, config.step2_steps) == (first.seed, first.n_dis, first.step2_steps):
             key = (config.dataset, config.latent_size)
             shown = examples.setdefault(key, {"input": test_images(config.dataset, test_count)
