@@ -57,7 +57,7 @@ def _unit(function: Callable, threads: int, key: dict[str, Any]):
 def _worker_environment() -> dict[str, Any]:
     """Dask's environment for worker processes without its ``MALLOC_TRIM_THRESHOLD_=65536``: with
     it glibc hands freed memory back to the system at once, so every large tensor is page-faulted
-    in again, and a Zemouri step-2 repeat ran 2.3x slower on a worker than in a plain process
+    in again, and a Zemouri Algorithm 2 iteration ran 2.3x slower on a worker than in a plain process
     (0.48 vs 0.21 s, measured); the thread caps (OMP_NUM_THREADS=1, ...) are kept."""
     import dask
     import distributed  # noqa: F401  (registers the distributed.* configuration)

@@ -43,7 +43,7 @@ def test_comparison_and_aspects_run_end_to_end():
     numbers = runs.drop(columns=["dataset", "model", "seed", "reconstruction_mse", *outputs])
     assert numbers.notna().all().all() and runs[outputs].isna().all().all()
     assert runs[runs.model == "GAN"].reconstruction_mse.isna().all()
-    table = claims.judge(claims.aspects(runs)[1], claims.inception_table(runs)[1])
+    table = claims.verdicts(claims.aspects(runs)[1], claims.inception_table(runs)[1])
     assert len(table) == len(claims.ASPECT_TESTS) and table.condition.eq("toy").all()
 
 

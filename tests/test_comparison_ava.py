@@ -192,7 +192,7 @@ def test_the_ava_claims_and_the_lean_coincidence_end_to_end():
     aspect_table, aspect_claims = claims.aspects(runs)
     assert {"AVA1 exact", "AVA3 paper", "GAN / VAE SD"} <= set(aspect_table.columns)
     assert "AVA2 exact" not in aspect_table.columns       # one seed's value is not a mean over seeds
-    frame = claims.judge(aspect_claims, claims.inception_table(runs)[1], records)
+    frame = claims.verdicts(aspect_claims, claims.inception_table(runs)[1], records)
     assert (frame.paper == claims.NGUYEN).sum() == len(records)
 
 

@@ -23,11 +23,11 @@ def paper_like_frame(protocol="reference", shift_model=None, shift=0.0, shifted_
     return pd.DataFrame(rows)
 
 
-def test_table_3_is_the_spreadsheets_statistics_per_repeat():
+def test_table_3_is_the_spreadsheets_statistics_per_seed():
     frame = paper_like_frame()
-    per_repeat = report.table_3_per_repeat(frame)
+    per_seed = report.table_3_per_seed(frame)
     column = report.paper_tables_1_2()["AVA3"].to_numpy() + SHIFTS[4]
-    row = per_repeat.loc[("reference", "AVA3", 4)]
+    row = per_seed.loc[("reference", "AVA3", 4)]
     assert row["Mean"] == pytest.approx(column.mean())
     assert row["Maximum"] == pytest.approx(column.max()) and row["Minimum"] == pytest.approx(column.min())
     assert row["SD"] == pytest.approx(column.std(ddof=1))
@@ -37,7 +37,7 @@ def test_a_run_on_the_papers_numbers_agrees_with_the_paper_and_the_readings_part
     frame = pd.concat([paper_like_frame(),
                        paper_like_frame("reference_value_derivative", "AVA1", 0.05, (1.0, 0.9))])
     tables = report.tables_1_2(frame)
-    summary_3 = report.table_3(report.table_3_per_repeat(frame))
+    summary_3 = report.table_3(report.table_3_per_seed(frame))
     comparison = report.versus_paper(tables, summary_3)
     closeness = report.readings_vs_paper(comparison)
     reference = closeness.loc["reference"]
@@ -54,7 +54,7 @@ def test_a_run_on_the_papers_numbers_agrees_with_the_paper_and_the_readings_part
     assert parting["AVA1"].dropna().tolist() == pytest.approx([-0.05, -0.05])
 
 
-def per_repeat_frame(means: dict, sds: dict, noise=(0.0004, -0.0003, 0.0001, -0.0002, 0.0)):
+def per_seed_frame(means: dict, sds: dict, noise=(0.0004, -0.0003, 0.0001, -0.0002, 0.0)):
     """(protocol, model, repeat) x statistic with the given Mean / SD per model (Maximum and
     Minimum follow the Mean), plus a small per-repeat noise that differs between models."""
     rows = []
@@ -69,9 +69,9 @@ def per_repeat_frame(means: dict, sds: dict, noise=(0.0004, -0.0003, 0.0001, -0.
 
 
 def test_claims_follow_the_data_and_the_authors_spread():
-    per_repeat = per_repeat_frame(means={"AVA5": 0.25, "AVA3": 0.12, "VAE": 0.20, "GAN": 0.21},
+    per_seed = per_seed_frame(means={"AVA5": 0.25, "AVA3": 0.12, "VAE": 0.20, "GAN": 0.21},
                                   sds={"AVA5": 0.01, "AVA3": 0.032, "VAE": 0.03, "AVA4": 0.06})
-    claims = nguyen_claims.judge(per_repeat).set_index("claim")
+    claims = nguyen_claims.verdicts(per_seed).set_index("claim")
     verdict, authors = claims["verdict"], claims["verdict_vs_authors_spread"]
     words = [claim.words for claim in nguyen_claims.CLAIMS]
     highest, lowest, ava1_gan, ava3_sd, ava4_sd = (words[i] for i in (0, 2, 3, 13, 14))
@@ -88,8 +88,8 @@ def test_claims_follow_the_data_and_the_authors_spread():
 
 
 def test_diverged_repeats_make_a_claim_inconclusive_not_a_number():
-    per_repeat = per_repeat_frame(means={"AVA5": 0.25}, sds={})
-    per_repeat.loc[("reference", "AVA5", slice(None)), :] = np.nan
-    claims = nguyen_claims.judge(per_repeat).set_index("claim")
+    per_seed = per_seed_frame(means={"AVA5": 0.25}, sds={})
+    per_seed.loc[("reference", "AVA5", slice(None)), :] = np.nan
+    claims = nguyen_claims.verdicts(per_seed).set_index("claim")
     highest = nguyen_claims.CLAIMS[0].words
     assert claims.loc[highest, "verdict"] == "inconclusive (fewer than 2 seeds with finite values)"

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from avalib.zemouri.claims import judge, thresholds_table
+from avalib.zemouri.claims import thresholds_table, verdicts
 from avalib.zemouri.experiment import PAPER_BETAS, PAPER_GAMMAS
 
 NOISE = (0.004, -0.003, 0.001)          # per seed, so that every comparison has a spread
@@ -32,7 +32,7 @@ def synthetic(omniglot_100_works: bool, seeds=(0, 1, 2)) -> pd.DataFrame:
 
 
 def verdicts(frame):
-    return {row.section.split("(")[-1].rstrip(")"): row.verdict for row in judge(frame).itertuples()}
+    return {row.section.split("(")[-1].rstrip(")"): row.verdict for row in verdicts(frame).itertuples()}
 
 
 def test_paper_like_metrics_make_the_claims_hold():
@@ -62,10 +62,10 @@ def test_claim_c_counts_every_large_beta_pair_not_only_those_that_lost_labels():
     kept = (frame.dataset == "omniglot") & (frame.Kz == 100) & (frame.beta == 0.5)
     frame.loc[kept & (frame.gamma == 0.0), "label_agreement"] = 0.95
     frame.loc[kept & (frame.gamma == 0.1), "label_agreement"] = 0.85
-    table = judge(frame, budget="300 + 100 repeats").set_index("section")
+    table = verdicts(frame, budget="300 + 100 Algorithm 2 iterations").set_index("section")
     assert table.loc["4.4 (C)", "verdict"] == "does not hold"
     assert "all 8 (dataset, K_z, large beta) pairs" in table.loc["4.4 (C)", "measured"]
-    assert (table.budget == "300 + 100 repeats").all() and table.standard_error.notna().all()
+    assert (table.budget == "300 + 100 Algorithm 2 iterations").all() and table.standard_error.notna().all()
 
 
 def test_beta_claims_are_judged_again_at_each_budget_and_marked_when_the_verdict_changes():
@@ -74,10 +74,10 @@ def test_beta_claims_are_judged_again_at_each_budget_and_marked_when_the_verdict
     longer = focus.assign(step2_steps=400, sharpness_ratio=0.5 + focus.seed / 1000)  # never sharper
     other_n_dis = focus.assign(n_dis=1)
     more_seeds = focus.assign(seed=focus.seed + 3)      # the focus has more seeds than the grid
-    table = judge(pd.concat([frame, more_seeds, longer, other_n_dis]), budget="100 repeats")
+    table = verdicts(pd.concat([frame, more_seeds, longer, other_n_dis]), budget="100 Algorithm 2 iterations")
     assert len(table) == 8 + 5 + 5
     assert table.set_index("section").loc["4.4 (A)", "seeds"] == 3            # paired by seed
-    at_400 = table[table.condition == "n_dis = 5, 400 step-2 repeats"].set_index("section")
+    at_400 = table[table.condition == "n_dis = 5, 400 Algorithm 2 iterations"].set_index("section")
     assert at_400.loc["4.4 (B2)", "verdict"] == "does not hold"
     own = table[table.condition.str.endswith("(the sweep's)")].set_index("section")
     assert own.loc["4.4 (B2)", "verdict"] == "holds" and own.loc["4.4 (B2)", "budget_dependent"]
@@ -89,8 +89,8 @@ def test_a_budget_without_a_claims_settings_does_not_mark_it_budget_dependent():
     frame = synthetic(omniglot_100_works=True).assign(n_dis=5, step2_steps=100)
     focus = frame[(frame.dataset == "mnist") & (frame.Kz == 2) & (frame.gamma == 0.0)]
     longer = focus[focus.beta.isin([0.0, 0.005, 0.1])].assign(step2_steps=400)   # a pilot's betas
-    table = judge(pd.concat([frame, longer]), budget="100 repeats")
-    at_400 = table[table.condition == "n_dis = 5, 400 step-2 repeats"].set_index("section")
+    table = verdicts(pd.concat([frame, longer]), budget="100 Algorithm 2 iterations")
+    at_400 = table[table.condition == "n_dis = 5, 400 Algorithm 2 iterations"].set_index("section")
     assert at_400.loc["4.4 (B1)", "seeds"] == 0 and "fewer than 2 seeds" in at_400.loc["4.4 (B1)", "verdict"]
     own = table[table.condition.str.endswith("(the sweep's)")].set_index("section")
     assert not own.loc["4.4 (B1)", "budget_dependent"]

@@ -173,7 +173,7 @@ def inception_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[rule.Claim]]
     return merged, claims
 
 
-def judge(*claims: list[rule.Claim]) -> pd.DataFrame:
+def verdicts(*claims: list[rule.Claim]) -> pd.DataFrame:
     """The claims table of notebook 04: the claims of both surveys (``aspects``,
     ``inception_table``) and the AVA paper's (``ava_table``), in that order."""
     return rule.claims_frame([claim for part in claims for claim in part])

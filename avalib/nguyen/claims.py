@@ -52,17 +52,17 @@ CLAIMS = [
 ]
 
 
-def _by_model(per_repeat: pd.DataFrame) -> pd.DataFrame:
-    """(model, repeat) x statistic -> model x statistic of per-repeat arrays (ordered by repeat)."""
-    grouped = per_repeat.sort_index().groupby(level="model")
+def _by_model(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """(model, seed) x statistic -> model x statistic of per-seed arrays (ordered by seed)."""
+    grouped = per_seed.sort_index().groupby(level="model")
     return pd.DataFrame({statistic: grouped[statistic].apply(lambda s: s.to_numpy())
                          for statistic in STATISTICS})
 
 
 def _test(ours: pd.DataFrame, claim: RankingClaim, strict_margin: float,
           equivalence_margin: float) -> tuple[rule.Test, str]:
-    """The claim against each rival (paired over repeats: every model of a protocol draws
-    repeat k's initial weights and noise from the same seed streams), combined."""
+    """The claim against each rival (paired over seeds: every model of a protocol draws
+    seed k's initial weights and noise from the same seed streams), combined."""
     margin = equivalence_margin if claim.relation in ("<=", ">=") else strict_margin
     tests = [rule.compare(ours.loc[claim.left, claim.statistic], ours.loc[rival, claim.statistic],
                           claim.relation, margin, paired=True) for rival in claim.rivals]
@@ -70,15 +70,15 @@ def _test(ours: pd.DataFrame, claim: RankingClaim, strict_margin: float,
     return combined, claim.rivals[index]
 
 
-def judge(per_repeat: pd.DataFrame) -> pd.DataFrame:
-    """Every claim under every protocol, judged twice by the study's rule (paired t over repeats,
+def verdicts(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Every claim under every protocol, judged twice by the study's rule (paired t over seeds,
     Holm over the whole table): ``verdict`` on our seed spread (strict claims against 0, "no
     larger than" within AGREEMENT_BAND), and ``verdict_vs_authors_spread`` with differences
     smaller than the authors' run-to-run spread not counting (margin AUTHORS_RUN_TO_RUN_SPREAD)."""
     paper = paper_table_3()
     rows, seeds_tests, authors_tests = [], [], []
-    for protocol in per_repeat.index.get_level_values("protocol").unique():
-        ours = _by_model(per_repeat.loc[protocol])
+    for protocol in per_seed.index.get_level_values("protocol").unique():
+        ours = _by_model(per_seed.loc[protocol])
         for claim in CLAIMS:
             seeds, rival = _test(ours, claim, 0.0, AGREEMENT_BAND)
             authors, _ = _test(ours, claim, AUTHORS_RUN_TO_RUN_SPREAD, AUTHORS_RUN_TO_RUN_SPREAD)

@@ -28,14 +28,14 @@ class Networks:
 
     def __init__(self, variant: Variant, config: NguyenConfig, channels: int, pixels: int,
                  runs: list[tuple[int, int]] | None = None):
-        runs = runs or [(r, i) for r in range(config.repeats) for i in range(len(config.learning_rates))]
+        runs = runs or [(r, i) for r in range(len(config.seeds)) for i in range(len(config.learning_rates))]
         self.runs, self.channels, self.batch = len(runs), channels, len(runs) * channels
         self.dtype = getattr(torch, config.dtype)
         self.device = torch.device(config.device)
-        self.repeats = sorted({repeat for repeat, _ in runs})
-        self.run_repeat = torch.tensor([self.repeats.index(repeat) for repeat, _ in runs])
+        self.seed_indices = sorted({seed for seed, _ in runs})
+        self.run_seed = torch.tensor([self.seed_indices.index(seed) for seed, _ in runs])
         self.noise_generators = [torch.Generator().manual_seed(stream_seed(config.seeds[r], "noise"))
-                                 for r in self.repeats]
+                                 for r in self.seed_indices]
         rates = torch.tensor([config.learning_rates[i] for _, i in runs], dtype=self.dtype)
         self.learning_rate = rates.repeat_interleave(channels).to(self.device)  # (B,)
         self.latent = latent = config.latent_size
@@ -51,18 +51,18 @@ class Networks:
 
     def _make(self, name: str, inputs: int, outputs: int, config: NguyenConfig) -> ChannelMLP:
         """Zero weights (reference protocols; at true width a width-1 network counted
-        hidden_size times), or U(+-1/sqrt(fan_in)) drawn once per repeat from that repeat's stream
-        for this network and shared by every learning rate of the repeat."""
+        hidden_size times), or U(+-1/sqrt(fan_in)) drawn once per seed from that seed's stream
+        for this network and shared by every learning rate of the seed."""
         if config.protocol in REFERENCE_PROTOCOLS:
             width, multiplicity = (1, config.hidden_size) if config.true_width else (config.hidden_size, 1)
             return ChannelMLP(self.batch, inputs, width, outputs, init="zeros", dtype=self.dtype,
                               multiplicity=multiplicity).to(self.device)
-        per_repeat = [ChannelMLP(self.channels, inputs, config.hidden_size, outputs, init="uniform",
+        per_seed = [ChannelMLP(self.channels, inputs, config.hidden_size, outputs, init="uniform",
                                  dtype=self.dtype, generator=torch.Generator().manual_seed(
-                                     stream_seed(config.seeds[repeat], name))).parameters()
-                      for repeat in self.repeats]
-        parameters = [torch.stack(tensors)[self.run_repeat].flatten(0, 1).contiguous()
-                      for tensors in zip(*per_repeat)]
+                                     stream_seed(config.seeds[seed], name))).parameters()
+                      for seed in self.seed_indices]
+        parameters = [torch.stack(tensors)[self.run_seed].flatten(0, 1).contiguous()
+                      for tensors in zip(*per_seed)]
         return ChannelMLP.from_parameters([p.to(self.device) for p in parameters]).requires_grad_()
 
     def all(self) -> list[ChannelMLP]:
@@ -70,12 +70,12 @@ class Networks:
                             self.encoder_discriminator) if n is not None]
 
     def noise(self, samples: int | None = None) -> torch.Tensor:
-        """r ~ N(0, I) from each run's repeat stream, one draw per latent coordinate shared by
+        """r ~ N(0, I) from each run's seed stream, one draw per latent coordinate shared by
         the channels: (B, [S,] L)."""
         shape = (self.latent,) if samples is None else (samples, self.latent)
         draws = torch.stack([torch.randn(shape, generator=g, dtype=self.dtype)
                              for g in self.noise_generators])
-        return draws[self.run_repeat].repeat_interleave(self.channels, dim=0).to(self.device)
+        return draws[self.run_seed].repeat_interleave(self.channels, dim=0).to(self.device)
 
     def per_run(self, tensor: torch.Tensor) -> torch.Tensor:
         return tensor.reshape(self.runs, -1)

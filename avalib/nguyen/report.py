@@ -36,18 +36,18 @@ def long_frame(results: list[NguyenResult]) -> pd.DataFrame:
     rows = []
     for result in results:
         config = result.config
-        for repeat in range(config.repeats):
+        for seed_index, seed in enumerate(config.seeds):
             for index, rate in enumerate(config.learning_rates):
-                step = int(result.diverged_at_step[repeat, index])
+                step = int(result.diverged_at_step[seed_index, index])
                 rows.append(dict(protocol=config.protocol, model=result.variant, learning_rate=rate,
-                                 seed=config.seeds[repeat], bm=float(result.balance_metric[repeat, index]),
+                                 seed=seed, bm=float(result.balance_metric[seed_index, index]),
                                  diverged_at_step=step if step >= 0 else None))
     return pd.DataFrame(rows)
 
 
 def tables_1_2(frame: pd.DataFrame) -> pd.DataFrame:
-    """BM per (protocol, learning rate) x model: mean and sample SD over repeats, and how many
-    repeats diverged (those count as missing, never as a number)."""
+    """BM per (protocol, learning rate) x model: mean and sample SD over seeds, and how many
+    seeds diverged (those count as missing, never as a number)."""
     grouped = frame.groupby(["protocol", "learning_rate", "model"], sort=False)["bm"]
     summary = pd.DataFrame({"mean": grouped.mean(), "sd": grouped.std(ddof=1),
                             "diverged": grouped.apply(lambda s: int(s.isna().sum()))})
@@ -64,7 +64,7 @@ def flat_columns(wide: pd.DataFrame) -> pd.DataFrame:
 
 
 def mean_sd_text(wide: pd.DataFrame, decimals: int = 4) -> pd.DataFrame:
-    """'mean ± sd' strings per model, with '(k diverged)' where repeats diverged, for Markdown."""
+    """'mean ± sd' strings per model, with '(k diverged)' where seeds diverged, for Markdown."""
     models = wide["mean"].columns
     text = pd.DataFrame(index=wide.index, columns=models, dtype=object)
     for model in models:
@@ -77,9 +77,9 @@ def mean_sd_text(wide: pd.DataFrame, decimals: int = 4) -> pd.DataFrame:
     return text
 
 
-def table_3_per_repeat(frame: pd.DataFrame) -> pd.DataFrame:
+def table_3_per_seed(frame: pd.DataFrame) -> pd.DataFrame:
     """Table 3 as the paper computes it (Mean, Max, Min, sample SD over the 19 learning rates of
-    a column), once per repeat; NaN where any rate of that repeat diverged."""
+    a column), once per seed; NaN where any rate of that seed diverged."""
     def statistics(bm: pd.Series) -> pd.Series:
         values = bm.to_numpy()
         if np.isnan(values).any():
@@ -89,17 +89,17 @@ def table_3_per_repeat(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["protocol", "model", "seed"])["bm"].apply(statistics).unstack()
 
 
-def table_3(per_repeat: pd.DataFrame) -> pd.DataFrame:
-    """Table 3 per protocol: mean over repeats, with the SD over repeats and the number used."""
-    grouped = per_repeat.groupby(["protocol", "model"])
-    out = pd.concat({"mean": grouped.mean(), "sd_over_repeats": grouped.std(ddof=1),
-                     "repeats_used": grouped.count()}, axis=1)
+def table_3(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Table 3 per protocol: mean over seeds, with the SD over seeds and the number used."""
+    grouped = per_seed.groupby(["protocol", "model"])
+    out = pd.concat({"mean": grouped.mean(), "sd_over_seeds": grouped.std(ddof=1),
+                     "seeds_used": grouped.count()}, axis=1)
     return out.reindex(MODELS, level="model")
 
 
 def versus_paper(tables: pd.DataFrame, summary_3: pd.DataFrame) -> pd.DataFrame:
-    """Every cell of Tables 1-3, paper vs ours (mean over repeats): difference and its size in
-    units of our SD over repeats."""
+    """Every cell of Tables 1-3, paper vs ours (mean over seeds): difference and its size in
+    units of our SD over seeds."""
     paper_12, paper_3 = paper_tables_1_2(), paper_table_3()
     rows = []
     for protocol in tables.index.get_level_values("protocol").unique():
@@ -114,7 +114,7 @@ def versus_paper(tables: pd.DataFrame, summary_3: pd.DataFrame) -> pd.DataFrame:
                 rows.append(dict(protocol=protocol, table="3", row=statistic, model=model,
                                  paper=paper_3.loc[statistic, model],
                                  ours=summary_3.loc[(protocol, model), ("mean", statistic)],
-                                 ours_sd=summary_3.loc[(protocol, model), ("sd_over_repeats", statistic)]))
+                                 ours_sd=summary_3.loc[(protocol, model), ("sd_over_seeds", statistic)]))
     frame = pd.DataFrame(rows)
     frame["difference"] = frame["ours"] - frame["paper"]
     frame["difference_in_sd"] = frame["difference"] / frame["ours_sd"]
@@ -142,18 +142,18 @@ def where_readings_part(tables: pd.DataFrame, first: str = "reference",
 
 def figure_6_panels(summary_3: pd.DataFrame, protocols) -> tuple[dict, dict]:
     """Fig. 6 as bar panels, one per Table 3 statistic: (panels, errors), each a model x (paper,
-    protocols...) frame; the errors are our SD over repeats (the paper prints none: 0)."""
+    protocols...) frame; the errors are our SD over seeds (the paper prints none: 0)."""
     panels, errors = {}, {}
     for statistic in STATISTICS:
         panels[statistic] = pd.DataFrame({"paper": paper_table_3().loc[statistic]} | {
             p: summary_3.loc[p, ("mean", statistic)] for p in protocols}).loc[MODELS]
         errors[statistic] = pd.DataFrame({"paper": 0.0} | {
-            p: summary_3.loc[p, ("sd_over_repeats", statistic)] for p in protocols}).loc[MODELS]
+            p: summary_3.loc[p, ("sd_over_seeds", statistic)] for p in protocols}).loc[MODELS]
     return panels, errors
 
 
 def sample_rows(results: list[NguyenResult], rates: list[float]) -> dict[str, torch.Tensor]:
-    """The first generation for test image 01, repeat 0, of every result at ``rates``: one row
+    """The first generation for test image 01, first seed, of every result at ``rates``: one row
     per model and protocol; a diverged run shows as mid-grey and its row label says so."""
     rows = {}
     for result in results:

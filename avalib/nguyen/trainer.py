@@ -105,7 +105,7 @@ def _train_all(variant_name: str, images: torch.Tensor, config: NguyenConfig,
                show_progress: bool) -> dict:
     count, channels, height, width = images.shape
     flat = images.reshape(count, channels, height * width)
-    runs = [(r, i) for r in range(config.repeats) for i in range(len(config.learning_rates))]
+    runs = [(r, i) for r in range(len(config.seeds)) for i in range(len(config.learning_rates))]
     size = config.run_chunk or len(runs)
     parts = []
     with progress(len(runs), f"{variant_name} {config.protocol} (runs)", enabled=show_progress) as bar:
@@ -113,6 +113,6 @@ def _train_all(variant_name: str, images: torch.Tensor, config: NguyenConfig,
             parts.append(_train_runs(VARIANTS[variant_name], flat, config, runs[start:start + size]))
             bar.update(len(runs[start:start + size]))
     metric, diverged_at, samples = (torch.cat(part) for part in zip(*parts))
-    shape = (config.repeats, len(config.learning_rates))
+    shape = (len(config.seeds), len(config.learning_rates))
     return {"balance_metric": metric.reshape(shape), "diverged_at_step": diverged_at.reshape(shape),
             "samples": samples.reshape(*shape, 2, channels, height, width)}

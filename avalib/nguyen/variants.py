@@ -91,17 +91,12 @@ class NguyenConfig:
             raise ValueError(f"dtype={self.dtype!r}: allowed: float32, float64")
         check_device(self.device)
 
-    @property
-    def repeats(self) -> int:
-        """Independent runs of every learning rate: one per seed (the k-th is seeded ``seeds[k]``)."""
-        return len(self.seeds)
-
 
 @dataclass
 class NguyenResult:
-    """``balance_metric`` (repeats, rates): NaN where the run diverged; ``diverged_at_step``
-    (repeats, rates): the first step with a non-finite value, -1 if none; ``samples``
-    (repeats, rates, 2, C, H, W): the first generation for test images 0 and N // 2."""
+    """``balance_metric`` (seeds, rates): NaN where the run diverged; ``diverged_at_step``
+    (seeds, rates): the first step with a non-finite value, -1 if none; ``samples``
+    (seeds, rates, 2, C, H, W): the first generation for test images 0 and N // 2."""
 
     variant: str
     config: NguyenConfig

@@ -192,7 +192,7 @@ def _variants(frame: pd.DataFrame) -> list[tuple[int, int]]:
     return [tuple(int(v) for v in index) for index in counts.index]
 
 
-def judge(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
+def verdicts(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
     """Every claim of section 4.4 with its test on the seeds of ``frame`` (the sweep's metrics,
     one row per dataset, K_z, gamma, beta and seed, and where present n_dis and step2_steps), Holm
     over the whole table. The sweep's own n_dis and budget (``budget`` describes it) decide every
@@ -206,10 +206,10 @@ def judge(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
         part = frame if n_dis is None else frame[(frame.n_dis == n_dis) & (frame.step2_steps == steps)]
         found = _claims(part, only_beta_claims=number > 0)
         records += found
-        condition = "" if len(variants) == 1 else (f"n_dis = {n_dis}, {steps} step-2 repeats"
+        condition = "" if len(variants) == 1 else (f"n_dis = {n_dis}, {steps} Algorithm 2 iterations"
                                                    + (" (the sweep's)" if number == 0 else ""))
         conditions += [(condition, n_dis, steps, budget if number == 0 else
-                        f"{steps} step-2 repeats, n_dis = {n_dis}")] * len(found)
+                        f"{steps} Algorithm 2 iterations, n_dis = {n_dis}")] * len(found)
     tests = [record[-1] for record in records]
     verdicts, _, _ = rule.decide(tests)
     claims = [rule.Claim(PAPER, section, words, measured, test_text, verdict, EVIDENCE, condition[0])
