@@ -31,21 +31,21 @@ def synthetic(omniglot_100_works: bool, seeds=(0, 1, 2)) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def verdicts(frame):
+def by_section(frame):
     return {row.section.split("(")[-1].rstrip(")"): row.verdict for row in verdicts(frame).itertuples()}
 
 
 def test_paper_like_metrics_make_the_claims_hold():
-    found = verdicts(synthetic(omniglot_100_works=True))
+    found = by_section(synthetic(omniglot_100_works=True))
     assert found == {claim: "holds" for claim in ("A", "B0", "B1", "B2", "B3", "B4", "C", "D")}
 
 
 def test_omniglot_failing_in_100_d_as_well_fails_the_claim_as_worded():
-    assert verdicts(synthetic(omniglot_100_works=False))["D"] == "does not hold"
+    assert by_section(synthetic(omniglot_100_works=False))["D"] == "does not hold"
 
 
 def test_one_seed_decides_nothing():
-    found = verdicts(synthetic(omniglot_100_works=True, seeds=(0,)))
+    found = by_section(synthetic(omniglot_100_works=True, seeds=(0,)))
     assert all(verdict.startswith("inconclusive") for verdict in found.values())
 
 
