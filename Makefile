@@ -14,9 +14,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.avalib-installed
 SMOKE := build/smoke
 
-# Progress bars of notebook runs go to the terminal (never into the executed notebooks).
-export AVALIB_PROGRESS ?= $(shell [ -w /dev/tty ] && (: > /dev/tty) 2>/dev/null && echo /dev/tty)
-
 # Use the shared offline mirror when it exists and the caller named none.
 SHARED_MIRROR := $(abspath ../shared/datasets)
 ifeq ($(origin AVALIB_DATA_MIRROR),undefined)

@@ -113,6 +113,12 @@ def _copy_and_hash(source, destination: Path, total: int, label: str) -> tuple[i
     return written, digest.hexdigest()
 
 
+def shown(path: str | Path) -> str:
+    """``path`` as messages and results name it: relative to the repository (results never
+    carry the build machine's absolute paths)."""
+    return os.path.relpath(Path(path).resolve(), REPOSITORY_ROOT)
+
+
 def _open_source(entry: ManifestEntry):
     """Open the mirror copy if a mirror is named, else the canonical URL."""
     mirror = os.environ.get(MIRROR_VARIABLE)
@@ -124,7 +130,7 @@ def _open_source(entry: ManifestEntry):
         request = urllib.request.Request(entry.canonical_url, headers={"User-Agent": "avalib"})
         return urllib.request.urlopen(request, timeout=30), entry.canonical_url
     except (urllib.error.URLError, OSError) as error:
-        where = f"{MIRROR_VARIABLE}={mirror!r} has no {entry.file}" if mirror else \
+        where = f"{MIRROR_VARIABLE}={shown(mirror)!r} has no {entry.file}" if mirror else \
             f"{MIRROR_VARIABLE} is not set"
         raise DataUnavailableError(
             f"cannot obtain {entry.file}: {where}, and downloading {entry.canonical_url} failed "

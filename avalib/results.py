@@ -57,12 +57,26 @@ def check_profile(profile: str) -> str:
     return profile
 
 
-def results_root(profile: str = "default") -> Path:
+def published_root(profile: str = "default") -> Path:
+    """Where ``avalib.runs`` publishes a finished run: ``results/`` for the default profile (the
+    committed run), ``build/results-<profile>/`` for the others; ``$AVALIB_RESULTS_DIR`` instead
+    when set."""
     override = os.environ.get(RESULTS_DIR_VARIABLE)
     if override:
         return Path(override)
     check_profile(profile)
     return REPOSITORY_ROOT / ("results" if profile == "default" else f"build/results-{profile}")
+
+
+INTERACTIVE_ROOT = REPOSITORY_ROOT / "build" / "results-interactive"
+
+
+def results_root() -> Path:
+    """Where a notebook writes its results folder: ``$AVALIB_RESULTS_DIR`` (``avalib.runs`` points
+    it at its staging folder), else ``build/results-interactive/`` - a notebook run by hand (in
+    JupyterLab, by papermill or nbconvert) never writes into the published ``results/``."""
+    override = os.environ.get(RESULTS_DIR_VARIABLE)
+    return Path(override) if override else INTERACTIVE_ROOT
 
 
 def _git_commit() -> str:
@@ -117,7 +131,7 @@ class RunRecord:
         self.parameters = _jsonable(dataclasses.asdict(run) | extra)
         self.device = getattr(run, "device", "cpu")
         self.profile = check_profile(run.profile)
-        self.directory = results_root(self.profile) / self.stem
+        self.directory = results_root() / self.stem
         self.directory.mkdir(parents=True, exist_ok=True)
         self.git_commit = _git_commit()          # at the start: the code that ran
         self.started = datetime.datetime.now(datetime.timezone.utc)
@@ -240,7 +254,7 @@ def front_page(root: Path) -> str:
 
 def write_results_index(root: Path | None = None) -> Path:
     """Write ``<root>/README.md``, the study's front page (``front_page``)."""
-    root = root or results_root()
+    root = root or published_root()
     return write_text(root / "README.md", front_page(root))
 
 

@@ -8,7 +8,9 @@ The parameters are the notebook's ``parameters`` cell, then its profile file
 before a kernel starts: the notebook's ``Run`` class (``RUNS``, ``avalib.parameters``) checks them. The notebook then runs with its results folder in
 ``build/staging/``; only when every cell succeeded does the folder, executed notebook included,
 replace ``results/<stem>/`` (or ``build/results-<profile>/<stem>/``) as a whole. A failed run
-leaves the published folder exactly as it was and says where the partial run is.
+leaves the published folder exactly as it was and says where the partial run is. While the
+kernel runs, its progress (one line per finished unit of work, cache hits, damaged cache files)
+reaches this process's stdout through a file the kernel appends to (``avalib.follow``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from typing import Any
 import yaml
 
 from avalib.download import REPOSITORY_ROOT
-from avalib.results import RESULTS_DIR_VARIABLE, check_profile, results_root
+from avalib.follow import Follow
+from avalib.training import PROGRESS_VARIABLE
+from avalib.results import RESULTS_DIR_VARIABLE, check_profile, published_root
 
 NOTEBOOKS = REPOSITORY_ROOT / "notebooks"
 # Each notebook's parameters class (module:name, imported when asked for).
@@ -98,22 +102,26 @@ def run(stem: str, profile: str = "default", overrides: dict[str, Any] | None = 
     import papermill
 
     parameters = resolve(stem, profile, overrides)
-    final_root = results_root(profile)
+    final_root = published_root(profile)
     staging_root = REPOSITORY_ROOT / "build" / "staging" / profile
     staging = staging_root / stem
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    previous = os.environ.get(RESULTS_DIR_VARIABLE)
+    progress = staging_root / f"{stem}.progress"          # beside the results, never in them
+    previous = {name: os.environ.get(name) for name in (RESULTS_DIR_VARIABLE, PROGRESS_VARIABLE)}
     os.environ[RESULTS_DIR_VARIABLE] = str(staging_root)
+    os.environ[PROGRESS_VARIABLE] = str(progress)
     try:
-        papermill.execute_notebook(str(NOTEBOOKS / f"{stem}.ipynb"), str(staging / f"{stem}.ipynb"),
-                                   parameters=parameters, cwd=str(REPOSITORY_ROOT),
-                                   progress_bar=False)
+        with Follow(progress):
+            papermill.execute_notebook(str(NOTEBOOKS / f"{stem}.ipynb"), str(staging / f"{stem}.ipynb"),
+                                       parameters=parameters, cwd=str(REPOSITORY_ROOT),
+                                       progress_bar=False)
     finally:
-        if previous is None:
-            os.environ.pop(RESULTS_DIR_VARIABLE)
-        else:
-            os.environ[RESULTS_DIR_VARIABLE] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     publish(staging, final_root / stem)
     return final_root / stem
 

@@ -83,8 +83,8 @@ PROGRESS_VARIABLE = "AVALIB_PROGRESS"
 
 def _progress_stream():
     """Where progress bars go: stderr in a terminal. Inside a notebook kernel stderr *is* the
-    notebook, so bars go only to the file that ``AVALIB_PROGRESS`` names (the Makefile names the
-    terminal, ``/dev/tty``, when there is one), else nowhere."""
+    notebook, so bars go only to the file that ``AVALIB_PROGRESS`` names (``avalib.runs`` names
+    one and copies it to its own stdout, ``avalib.follow``), else nowhere."""
     target = os.environ.get(PROGRESS_VARIABLE)
     if target:
         if target not in _STREAMS:

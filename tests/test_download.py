@@ -62,6 +62,8 @@ def test_missing_offline_names_url_and_mirror_variable(sandbox, monkeypatch):
         download.fetch_file(entry)
     assert entry.canonical_url in str(error.value)
     assert download.MIRROR_VARIABLE in str(error.value)
+    assert f"{download.MIRROR_VARIABLE}={download.shown(mirror)!r}" in str(error.value)
+    assert f"={str(mirror)!r}" not in str(error.value)           # relative to the repository
     assert not (raw / ORBIT_01).exists()
 
 

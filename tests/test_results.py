@@ -56,11 +56,18 @@ def test_the_front_page_lists_every_claim_with_its_verdicts(tmp_path, monkeypatc
     assert "[claims.csv](98_claims/claims.csv)" in row
 
 
-def test_only_the_default_profile_writes_into_committed_results(monkeypatch):
+def test_only_the_default_profile_publishes_into_committed_results(monkeypatch):
     monkeypatch.delenv(results.RESULTS_DIR_VARIABLE, raising=False)
-    assert results.results_root("default") == results.REPOSITORY_ROOT / "results"
+    assert results.published_root("default") == results.REPOSITORY_ROOT / "results"
     for profile in ("smoke", "paper"):
-        assert results.results_root(profile).parent == results.REPOSITORY_ROOT / "build"
+        assert results.published_root(profile).parent == results.REPOSITORY_ROOT / "build"
+
+
+def test_a_notebook_run_by_hand_never_writes_into_the_published_results(monkeypatch):
+    monkeypatch.delenv(results.RESULTS_DIR_VARIABLE, raising=False)
+    record = results.RunRecord(example("96_by_hand", profile="default"))
+    assert record.directory == results.REPOSITORY_ROOT / "build" / "results-interactive" / "96_by_hand"
+    record.directory.rmdir()
 
 
 def test_an_unknown_profile_is_named_with_the_allowed_ones():

@@ -221,3 +221,15 @@ def test_the_sweep_spends_seeds_where_the_claims_are():
     assert {(n, t) for (d, k, g, b, s, n, t) in keys} == {(5, 100), (1, 100), (5, 400)}
     assert all((d, k, g) == ("mnist", 2, 0.0) for (d, k, g, b, s, n, t) in keys if (n, t) != (5, 100))
     assert len([key for key in keys if key[5:] == (1, 100)]) == 3 * 3          # 3 betas x 3 seeds
+
+
+def test_the_frozen_encoding_follows_the_encoder_not_only_its_config():
+    """The same config trained another way (other threads, another cache) is another encoder:
+    the encoding kept for the next unit must not be reused for it."""
+    model = units.encoder_classifier(TOY)
+    _, first = units.encoded(model)
+    assert units.encoded(model)[1] is first                       # the next setting reuses it
+    with torch.no_grad():
+        next(model.encoder.parameters()).add_(0.5)
+    _, second = units.encoded(model)
+    assert second is not first and not torch.equal(first.outputs[0], second.outputs[0])

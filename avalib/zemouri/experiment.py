@@ -214,7 +214,7 @@ def step2_learning_curve(config: ZemouriConfig, steps, judge_config: DomainClass
     that ``step2_steps = s`` trains): the budget pilot."""
     test, classifier, real_judgement, _ = _scoring_context(judge_config, config.dataset, test_count)
     model, pair = units.warmed_up(config)
-    run, rows = trainer.step2(model, pair, steps=0), []
+    run, rows = trainer.step2(model, pair, steps=0, encoded=units.encoded(model)), []
     for step in sorted(steps):
         _in_eval_mode(run.advance(step).model, lambda: rows.append(
             {**_setting_columns(config), "step2_steps": step,

@@ -212,21 +212,26 @@ def optimisers(model: ZemouriModel) -> tuple:
             torch.optim.Adam(model.discriminator.parameters(), lr=rate))
 
 
+def frozen_inputs(model: ZemouriModel) -> tuple[torch.Tensor, FrozenEncoding]:
+    """The training subset of ``model.config`` on its device, and the frozen encoder's outputs of it."""
+    images = training_images(model.config).images.to(model.config.device)
+    return images, FrozenEncoding(model.encoder, images)
+
+
 class Algorithm2:
     """Algorithm 2 at (``beta``, ``gamma``) on ``model``'s training subset from the decoder,
     discriminator and ``pair`` of optimisers as they are, its random streams seeded by ``seed``;
     run iteration by iteration (``advance``): the model after s iterations is the one
-    ``step2_steps = s`` trains. ``losses()``: the mean losses of the last (up to) 50."""
+    ``step2_steps = s`` trains. ``losses()``: the mean losses of the last (up to) 50. ``encoded``:
+    the training subset and its ``FrozenEncoding`` when the caller has them (``frozen_inputs``)."""
 
     def __init__(self, model: ZemouriModel, pair: tuple, beta: float, gamma: float, seed: int,
-                 label: str):
-        config = model.config
+                 label: str, encoded: tuple[torch.Tensor, FrozenEncoding] | None = None):
         self.model, self.pair, self.beta, self.gamma, self.label = model, pair, beta, gamma, label
-        self.images = training_images(config).images.to(config.device)
-        self.encoding = FrozenEncoding(model.encoder, self.images)
+        self.images, self.encoding = encoded or frozen_inputs(model)
         self.generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)      # the sampling layer's noise: independent of what ran before
-        self.order = endless_minibatches(len(self.images), config.batch_size, self.generator)
+        self.order = endless_minibatches(len(self.images), model.config.batch_size, self.generator)
         self.steps = 0
         self.recent: collections.deque[dict[str, float]] = collections.deque(maxlen=50)
 
@@ -265,22 +270,22 @@ def load_networks(model: ZemouriModel, state: dict, pair: tuple | None = None) -
         pair[1].load_state_dict(state["discriminator_optimiser"])
 
 
-def warm_up(model: ZemouriModel, pair: tuple) -> dict:
+def warm_up(model: ZemouriModel, pair: tuple, encoded=None) -> dict:
     """The shared beta = gamma = 0 start of step 2 (``warmup_steps`` iterations) on ``model``
     and ``pair`` in place; returns its losses."""
     config = model.config
     return Algorithm2(model, pair, 0.0, 0.0, config.seed + 1,
-                      f"step 2 warm-up {config.dataset} Kz={config.latent_size}"
+                      f"step 2 warm-up {config.dataset} Kz={config.latent_size}", encoded
                       ).advance(config.warmup_steps).losses()
 
 
-def step2(model: ZemouriModel, pair: tuple, steps: int | None = None) -> Algorithm2:
+def step2(model: ZemouriModel, pair: tuple, steps: int | None = None, encoded=None) -> Algorithm2:
     """Algorithm 2 at the config's beta and gamma from the warmed-up ``model`` and ``pair``,
     advanced ``steps`` iterations (``step2_steps`` when not given)."""
     config = model.config
     run = Algorithm2(model, pair, config.beta, config.gamma, config.seed + 2,
                      f"step 2 {config.dataset} Kz={config.latent_size} beta={config.beta} "
-                     f"gamma={config.gamma}")
+                     f"gamma={config.gamma}", encoded)
     return run.advance(config.step2_steps if steps is None else steps)
 
 
@@ -293,9 +298,9 @@ def in_eval_mode(model: ZemouriModel) -> ZemouriModel:
 def train(config: ZemouriConfig) -> ZemouriModel:
     """Both steps of ``config`` from scratch, nothing stored: step 1, the warm-up, step 2; eval mode."""
     model = frozen_model(config, train_step1(config))
-    pair = optimisers(model)
-    warmup = warm_up(model, pair)
-    model.history.update({"warmup": warmup, "step2": step2(model, pair).losses()})
+    pair, encoded = optimisers(model), frozen_inputs(model)
+    warmup = warm_up(model, pair, encoded)
+    model.history.update({"warmup": warmup, "step2": step2(model, pair, encoded=encoded).losses()})
     return in_eval_mode(model)
 
 
