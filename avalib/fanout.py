@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
 import os
 import time
 from pathlib import Path
@@ -46,7 +47,12 @@ def check_scheduler(scheduler: str) -> str:
 
 
 def resolve_scheduler(scheduler: str | None = None) -> str:
-    return check_scheduler(scheduler or os.environ.get(SCHEDULER_VARIABLE) or "serial")
+    """The scheduler to use, checked; ``slurm:N`` only where ``dask-jobqueue`` is installed."""
+    scheduler = check_scheduler(scheduler or os.environ.get(SCHEDULER_VARIABLE) or "serial")
+    if scheduler.startswith("slurm:") and importlib.util.find_spec("dask_jobqueue") is None:
+        raise ValueError(f"scheduler={scheduler!r} needs dask-jobqueue, which is not installed: "
+                         "pip install -e '.[cluster]' (or pip install dask-jobqueue)")
+    return scheduler
 
 
 def _unit(function: Callable, threads: int, key: dict[str, Any]):
@@ -79,7 +85,7 @@ def _client(scheduler: str) -> Iterator[Any]:
                              dashboard_address=None) as cluster, Client(cluster) as client:
             yield client
     elif kind == "slurm":
-        from dask_jobqueue import SLURMCluster    # optional: pip install dask-jobqueue
+        from dask_jobqueue import SLURMCluster    # optional: pip install -e '.[cluster]'
 
         with SLURMCluster() as cluster, Client(cluster) as client:
             cluster.scale(jobs=int(count))

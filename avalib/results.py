@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -90,6 +91,11 @@ def _git_commit() -> str:
         return commit + ("+uncommitted-changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
+
+
+def _sha256_of(path: Path) -> str | None:
+    """sha256 of a file of the repository (the lock, the data manifest), None where it is missing."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
 def _cpu_model() -> str:
@@ -176,6 +182,8 @@ class RunRecord:
             "torch": torch.__version__,
             "numpy": np.__version__,
             "scipy": scipy.__version__,
+            "requirements_lock_sha256": _sha256_of(REPOSITORY_ROOT / "requirements.lock"),
+            "data_manifest_sha256": _sha256_of(REPOSITORY_ROOT / "data" / "MANIFEST.tsv"),
             "pandas": pd.__version__,
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),

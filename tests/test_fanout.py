@@ -63,3 +63,12 @@ def test_local_workers_keep_the_thread_caps_but_not_the_eager_malloc_trim():
 def test_a_progress_line_names_a_unit_by_what_differs_from_the_defaults():
     short = fanout._short({"config": ZemouriConfig(dataset="fashion_mnist", beta=0.1), "test_count": 5})
     assert short == "ZemouriConfig(dataset='fashion_mnist', beta=0.1), test_count=5"
+
+
+def test_slurm_without_dask_jobqueue_names_the_extra_to_install(monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "dask_jobqueue" else real(name, *a))
+    with pytest.raises(ValueError, match=r"needs dask-jobqueue.*pip install -e '\.\[cluster\]'"):
+        fanout.resolve_scheduler("slurm:4")

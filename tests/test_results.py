@@ -1,6 +1,7 @@
 """The results conventions: tables in CSV and Markdown, figures, provenance, the index."""
 
 import dataclasses
+import hashlib
 import json
 
 import matplotlib.pyplot as plt
@@ -34,6 +35,10 @@ def test_run_record_writes_tables_figures_provenance(tmp_path, monkeypatch):
     for key in ("git_commit", "torch", "numpy", "python", "device", "torch_threads",
                 "started_utc", "ended_utc", "wall_seconds"):
         assert key in saved
+    assert saved["device"] == "cpu" and len(saved["scipy"].split(".")) >= 2
+    assert saved["requirements_lock_sha256"] == hashlib.sha256(
+        (results.REPOSITORY_ROOT / "requirements.lock").read_bytes()).hexdigest()
+    assert len(saved["data_manifest_sha256"]) == 64
     index = results.write_results_index(tmp_path).read_text()
     assert "[`99_example`](99_example/99_example.ipynb)" in index and "smoke" in index
 
