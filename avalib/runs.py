@@ -122,8 +122,18 @@ def run(stem: str, profile: str = "default", overrides: dict[str, Any] | None = 
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+    executed = staging / f"{stem}.ipynb"
+    executed.write_text(relative_paths(executed.read_text()))
     publish(staging, final_root / stem)
     return final_root / stem
+
+
+def relative_paths(text: str, root: Path = REPOSITORY_ROOT) -> str:
+    """``text`` with every absolute path under the repository's folder (``root`` and what lies
+    beside it, e.g. the shared mirror) written relative to ``root``: published results never carry
+    the build machine's paths (papermill's metadata, printed paths, warnings' file names)."""
+    text = text.replace(f"{root}/", "").replace(str(root), ".")
+    return text.replace(f"{root.parent}/", "../")
 
 
 def parse_overrides(pairs: list[tuple[str, str]]) -> dict[str, Any]:

@@ -106,3 +106,10 @@ def test_the_runner_shows_the_kernels_progress_on_its_own_stdout(tmp_path, monke
     assert "cached: train_variant" in out
     executed = (tmp_path / "published" / "01_nguyen_bm_tables" / "01_nguyen_bm_tables.ipynb").read_text()
     assert "models x protocols" not in executed                # never in the published notebook
+
+
+def test_published_notebooks_name_paths_relative_to_the_repository(tmp_path):
+    root = tmp_path / "repo"
+    text = f'"input_path": "{root}/notebooks/01.ipynb", mirror {tmp_path}/shared/datasets, cwd {root}'
+    assert runs.relative_paths(text, root) == \
+        '"input_path": "notebooks/01.ipynb", mirror ../shared/datasets, cwd .'
