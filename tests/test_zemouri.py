@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 import torch
 
-from avalib.zemouri import experiment, trainer as zemouri, units
+from avalib.zemouri import trainer as zemouri, units
 from avalib.zemouri.model import (FrozenEncoding, adversarial_loss, discriminator_loss,
                                   feature_reconstruction_loss, kl_loss, latent_loss)
 from avalib.zemouri.trainer import ZemouriConfig
