@@ -6,9 +6,12 @@ result asks for it with ``unit`` too (a Zemouri setting needs its step-1 model).
 stored as ``<cache>/<function>-<sha256 of its key>[:16].pt``, written by write-then-rename, so an
 interrupted run never leaves a half-written file and a rerun resumes where it stopped.
 
-The key is the unit's name and arguments (configs as their fields), a hash of the source of the
-whole ``avalib`` package (docstrings and comments left out: editing prose does not retrain,
-editing any code does - over-invalidation is the price of never being stale), the torch version,
+The key is the unit's name and arguments (configs as their fields), a hash of the source of every
+``avalib`` module the unit's code can reach (``code_version``: the unit's module, the modules of its
+arguments' types, and every ``avalib`` module they import, directly or through another, each
+package's ``__init__`` included; docstrings and comments left out, so editing prose does not
+retrain; editing a table, a figure or a claim rule, which no unit imports, does not either), the
+torch version,
 the device, the torch thread count and the CPU's vector capability (each can change the last
 bits of a float result). The cache is ``build/cache/`` in the repository (git-ignored) or
 ``$AVALIB_CACHE_DIR``; delete it to retrain everything. ``$AVALIB_NO_CACHE=1`` computes every
@@ -51,20 +54,78 @@ def _without_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
-def source_version(root: Path) -> str:
-    """sha256 (16 hex digits) of every ``.py`` file under ``root``: their paths and syntax trees
-    without docstrings (comments are not in a syntax tree)."""
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        tree = _without_docstrings(ast.parse(path.read_text(encoding="utf-8")))
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + ast.dump(tree).encode())
-    return digest.hexdigest()[:16]
+def _module_path(name: str) -> Path | None:
+    """The source file of the ``avalib`` module ``name`` (a package: its ``__init__``)."""
+    parts = name.split(".")
+    if parts[0] != PACKAGE.name:
+        return None
+    base = PACKAGE.joinpath(*parts[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported(name: str, tree: ast.AST, is_package: bool) -> set[str]:
+    """The ``avalib`` modules a module's code imports (anywhere in it, functions included), with
+    the packages their import runs (``avalib.a.b`` runs ``avalib`` and ``avalib.a`` first)."""
+    package = name if is_package else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)   # from pkg import module
+    closed = set()
+    for module in found:
+        parts = module.split(".")
+        closed.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return {module for module in closed if _module_path(module) is not None}
 
 
 @functools.lru_cache(maxsize=None)
-def package_version() -> str:
-    """``source_version`` of the ``avalib`` package, once per process."""
-    return source_version(PACKAGE)
+def code_version(*modules: str) -> str:
+    """sha256 (16 hex digits) of the ``avalib`` modules reachable from ``modules`` by imports:
+    their names and syntax trees without docstrings, in sorted order."""
+    seen: dict[str, ast.AST] = {}
+    todo = [m for m in modules if _module_path(m) is not None]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_path(name)
+        seen[name] = _without_docstrings(ast.parse(path.read_text(encoding="utf-8")))
+        todo.extend(_imported(name, seen[name], path.name == "__init__.py") - set(seen))
+    digest = hashlib.sha256()
+    for name in sorted(seen):
+        digest.update(name.encode() + b"\0" + ast.dump(seen[name]).encode())
+    return digest.hexdigest()[:16]
+
+
+def _modules(function: Callable, arguments: dict[str, Any]) -> tuple[str, ...]:
+    """The unit's module and the modules that define its arguments' types (configs)."""
+    names = {function.__module__}
+
+    def visit(value: Any) -> None:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            names.add(type(value).__module__)
+            for f in dataclasses.fields(value):
+                visit(getattr(value, f.name))
+        elif isinstance(value, dict):
+            for v in value.values():
+                visit(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                visit(v)
+
+    for value in arguments.values():
+        visit(value)
+    return tuple(sorted(names))
 
 
 def _plain(value: Any) -> Any:
@@ -98,7 +159,7 @@ def unit_name(function: Callable) -> str:
 
 
 def unit_key(function: Callable, arguments: dict[str, Any]) -> dict[str, Any]:
-    return {"unit": unit_name(function), "arguments": _plain(arguments), "code": package_version(),
+    return {"unit": unit_name(function), "arguments": _plain(arguments), "code": code_version(*_modules(function, arguments)),
             **machine_key(_device(arguments))}
 
 

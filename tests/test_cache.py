@@ -1,5 +1,6 @@
-"""The cache of units of work: keyed by the unit, its arguments, the whole package's code, torch,
-the device, threads and CPU; a damaged file is computed again; nothing else caches."""
+"""The cache of units of work: keyed by the unit, its arguments, the code of every avalib module
+the unit reaches, torch, the device, threads and CPU; a damaged file is computed again; nothing
+else caches."""
 
 import re
 import shutil
@@ -21,36 +22,52 @@ def weights(size: int) -> dict:
 
 
 def _package_copy(tmp_path, monkeypatch) -> Path:
-    """A copy of the avalib sources whose hash keys the cache from now on."""
+    """A copy of the avalib sources whose code keys the cache from now on."""
     copy = tmp_path / "avalib"
     shutil.copytree(cache.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(cache, "PACKAGE", copy)
-    cache.package_version.cache_clear()
+    cache.code_version.cache_clear()
     return copy
 
 
-def test_the_key_changes_with_the_code_of_any_module_not_with_its_prose(tmp_path, monkeypatch):
+def _edit(path: Path, text: str) -> None:
+    path.write_text(path.read_text() + text)
+    cache.code_version.cache_clear()
+
+
+def test_the_key_changes_with_the_code_of_a_reached_module_not_with_its_prose(tmp_path, monkeypatch):
     copy = _package_copy(tmp_path, monkeypatch)
-    first = cache.source_version(copy)
+    first = cache.code_version("avalib.comparison.experiment")
     helper = copy / "metrics.py"
-    helper.write_text(helper.read_text().replace('"""', '"""Edited prose. ', 1) + "\n# a comment\n")
-    assert cache.source_version(copy) == first
-    helper.write_text(helper.read_text() + "\nEDITED = 1\n")
-    assert cache.source_version(copy) != first
+    helper.write_text(helper.read_text().replace('"""', '"""Edited prose. ', 1))
+    _edit(helper, "\n# a comment\n")
+    assert cache.code_version("avalib.comparison.experiment") == first
+    _edit(helper, "\nEDITED = 1\n")
+    assert cache.code_version("avalib.comparison.experiment") != first
 
 
-def test_editing_a_helper_module_the_comparison_imports_retrains_the_unit(tmp_path, monkeypatch):
-    """The domain classifier scores every comparison run: editing it must never reuse a result."""
+def test_editing_a_module_a_unit_imports_retrains_it_and_a_presentation_module_does_not(tmp_path, monkeypatch):
+    """The domain classifier scores every comparison run (imported through avalib.domain_classifier
+    by comparison.experiment); the claims, tables and figures are imported by no unit."""
     copy = _package_copy(tmp_path, monkeypatch)
-    CALLS.clear()
-    cache.unit(weights, size=3)
-    cache.unit(weights, size=3)
-    assert CALLS == [3]                                            # the second call is a hit
-    helper = copy / "domain_classifier.py"
-    helper.write_text(helper.read_text() + "\nEDITED = 1\n")
-    cache.package_version.cache_clear()
-    cache.unit(weights, size=3)
-    assert CALLS == [3, 3]                                         # retrained
+    reached = cache.code_version("avalib.comparison.experiment")
+    for module in ("claims.py", "plotting.py", "results.py", "comparison/claims.py", "nguyen/report.py",
+                   "zemouri/claims.py", "nguyen/claims.py"):
+        _edit(copy / module, "\nEDITED = 1\n")
+        assert cache.code_version("avalib.comparison.experiment") == reached, module
+    _edit(copy / "domain_classifier.py", "\nEDITED = 1\n")
+    assert cache.code_version("avalib.comparison.experiment") != reached
+    for unit, helper in [("avalib.zemouri.units", "latent.py"), ("avalib.nguyen.experiment", "nguyen/rules.py"),
+                         ("avalib.nguyen.experiment", "nguyen/__init__.py"),
+                         ("avalib.zemouri.experiment", "zemouri/focus.py")]:
+        before = cache.code_version(unit)
+        _edit(copy / helper, "\nEDITED = 2\n")
+        assert cache.code_version(unit) != before, (unit, helper)
+
+
+def test_a_config_argument_adds_its_module_to_the_key():
+    key = cache._modules(weights, {"config": ComparisonConfig()})
+    assert key == tuple(sorted({__name__, "avalib.comparison.trainer"}))
 
 
 def test_the_key_names_torch_the_device_threads_and_the_cpu():

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 
 from avalib import claims as rule
+from avalib.zemouri.focus import FOCUS, FOCUS_LATENT_SIZE, LARGE_BETAS, claims_use  # noqa: F401
 
 PAPER = "Zemouri (2020)"
 EVIDENCE = "03_beta_gamma_ablation/metrics.csv"
-FOCUS = "mnist"                  # the dataset of the beta claims (B), at K_z = 2
-FOCUS_LATENT_SIZE = 2
 
 SHARPER = 0.10                   # eps_1: sharpness ratio above beta = 0's by this fraction
 LABELS_LOST = 0.10               # eps_2: label agreement this far below beta = 0's
@@ -21,14 +20,6 @@ BLURRED = 0.9                    # sharpness ratio below this: blurrier than the
 AGREEMENT_KEPT = 0.05            # "still matching": agreement within this of beta = 0's
 RESTORED = 0.05                  # C: gamma = 0.1 raises agreement by more than this
 NO_BETTER_THAN_MEAN = 0.8        # D: pixel MSE / the mean image's MSE above this
-LARGE_BETAS = (0.1, 0.5)         # C: the betas section 4.4 calls large
-
-
-def claims_use(dataset: str, latent_size: int, gamma: float, beta: float) -> bool:
-    """Whether a claim of section 4.4 uses the setting: beta = gamma = 0 (A, D), the large betas
-    at both gammas (C), and the focus of the beta claims, FOCUS at K_z = 2 and gamma = 0 (B)."""
-    return ((beta == 0.0 and gamma == 0.0) or beta in LARGE_BETAS
-            or (dataset, latent_size, gamma) == (FOCUS, FOCUS_LATENT_SIZE, 0.0))
 
 
 def _at(frame: pd.DataFrame, **where) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from avalib.metrics import frechet_distance, laplacian_sharpness
 from avalib.training import in_batches
 from avalib.zemouri import trainer, units
 from avalib.zemouri.model import ZemouriModel, feature_reconstruction_loss, kl_loss
-from avalib.zemouri.claims import FOCUS, FOCUS_LATENT_SIZE, claims_use
+from avalib.zemouri.focus import FOCUS, FOCUS_LATENT_SIZE, claims_use
 from avalib.zemouri.trainer import ZemouriConfig, reconstruct
 
 ACTIVE_UNIT_VARIANCE = 0.01       # Burda et al. (2016)'s threshold for an active latent unit
