@@ -38,27 +38,45 @@ help:
 	@echo "make test        pytest over avalib + nbval over the smoke notebooks (~3-8 min on 2 cores)"
 	@echo "make expected    after editing a notebook: refresh the smoke outputs make test compares"
 	@echo "make data        verified copies of every dataset into data/raw/ (exit 1 if one is missing)"
-	@echo "make env | lock  the virtual environment from requirements.lock | rewrite the lock"
+	@echo "make env | lock  the virtual environment from requirements.lock (+ torch from TORCH_INDEX) | rewrite the lock"
 	@echo "make benchmark   speed ratios (benchmarks/*.py); make clean removes build/ (caches too)"
 
 env: $(STAMP)
 
-# A fresh venv from the top-level pins of requirements.txt, frozen: every package of the resolved environment.
+# requirements.lock: every package but torch, pinned with the sha256 of each of its files on PyPI,
+# resolved by uv (a pinned release, installed into build/lock-venv) from requirements.txt with the CPU
+# build of torch, so torch's CUDA packages never enter it; the versions of an existing lock are kept
+# (delete it for a fresh resolution). torch itself comes from TORCH_INDEX.
+UV_VERSION := 0.13.9
+# Where the resolver reads the CPU torch's metadata: a local folder of wheels where the machine has one.
+TORCH_WHEELS ?= $(or $(wildcard /opt/wheels),$(TORCH_INDEX)/torch/)
 lock:
 	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
-	build/lock-venv/bin/pip install --quiet -r requirements.txt
-	{ echo "# Every package of the environment, pinned: the resolution of requirements.txt on this platform"; \
-	  echo "# (CPU torch), written by \`make lock\` (pip freeze of a fresh venv built from requirements.txt)."; \
-	  echo "# \`make env\` installs from this file."; \
-	  build/lock-venv/bin/pip freeze | grep -v "^#"; } > requirements.lock
-	rm -rf build/lock-venv
+	build/lock-venv/bin/pip install --quiet uv==$(UV_VERSION)
+	sed 's/^torch==\(.*\)$$/torch==\1+cpu/' requirements.txt > build/lock-input.txt
+	{ grep -v '^torch' requirements.lock 2>/dev/null | grep '==' | sed 's/ .*//' || true; } > build/lock-kept.txt
+	{ echo "# Every package of the environment but torch, pinned with hashes: \`make lock\` (uv $(UV_VERSION),"; \
+	  echo "# uv pip compile of requirements.txt with the CPU build of torch, Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'), Linux)."; \
+	  echo "# \`make env\` installs it (pip checks every hash), then torch from TORCH_INDEX."; \
+	  build/lock-venv/bin/uv pip compile build/lock-input.txt --quiet --no-header --generate-hashes \
+	    --python-version $$($(PYTHON) -c 'import platform; print(platform.python_version())') \
+	    --index-url https://pypi.org/simple --find-links $(TORCH_WHEELS) \
+	    --no-emit-package torch -c build/lock-kept.txt; \
+	} > build/requirements.lock
+	mv build/requirements.lock requirements.lock
+	rm -rf build/lock-venv build/lock-input.txt build/lock-kept.txt
+
+# torch, pinned in requirements.txt, from PyTorch's CPU index by default; a CUDA build instead with
+# e.g. make env TORCH_INDEX=https://download.pytorch.org/whl/cu128 (README, "A GPU").
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_PIN := $(shell grep '^torch==' requirements.txt)
 
 # The virtual environment, built once (the stamp), inside the repository only.
-# Installs requirements.lock: every package pinned (make lock rewrites it from requirements.txt).
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --index-url $(TORCH_INDEX) "$(TORCH_PIN)"
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
@@ -90,8 +108,12 @@ expected: data
 	for stem in $(STEMS); do $(SMOKE_ENV) $(PY) -m avalib.runs $$stem --profile smoke; done
 	$(PY) tests/expected/refresh.py $(SMOKE)/results/*/*.ipynb
 
+# Every benchmark, each run even when one before it fails (the target fails after them);
+# BENCHMARK_FLAGS=--smoke runs them at a tiny size (tests/test_benchmarks.py does so in make test).
+BENCHMARK_FLAGS ?=
 benchmark: data
-	for script in benchmarks/*.py; do $(PY) $$script; done
+	failed=0; for script in benchmarks/*.py; do echo "== $$script"; \
+	  $(PY) $$script $(BENCHMARK_FLAGS) || { echo "$$script failed"; failed=1; }; done; exit $$failed
 
 clean:
 	rm -rf build

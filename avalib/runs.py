@@ -97,6 +97,11 @@ def publish(staging: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+# The kernel's own log at ERROR: its "running over TCP without encryption" warning concerns a
+# kernel on loopback started by this process only; the notebook's warnings still show in its cells.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+
+
 def run(stem: str, profile: str = "default", overrides: dict[str, Any] | None = None) -> Path:
     """Execute the notebook into a staging folder and publish it; return the published folder."""
     import papermill
@@ -115,7 +120,7 @@ def run(stem: str, profile: str = "default", overrides: dict[str, Any] | None = 
         with Follow(progress):
             papermill.execute_notebook(str(NOTEBOOKS / f"{stem}.ipynb"), str(staging / f"{stem}.ipynb"),
                                        parameters=parameters, cwd=str(REPOSITORY_ROOT),
-                                       progress_bar=False)
+                                       progress_bar=False, extra_arguments=KERNEL_ARGUMENTS)
     finally:
         for name, value in previous.items():
             if value is None:

@@ -10,6 +10,7 @@ The reference part runs on one thread (the target: the 133 cells in under 2 s on
 autograd part on ``--threads`` (notebook 01 runs alone, on both cores).
 
     .venv/bin/python benchmarks/nguyen_speed.py [--threads 2] [--models VAE AVA5] [--rates 4] [--chunks 4 2 1]
+    .venv/bin/python benchmarks/nguyen_speed.py --smoke    # seconds: that it runs (make test), no timing
 
 The authors report about an hour per cell for their Java code.
 """
@@ -38,12 +39,19 @@ def main():
     parser.add_argument("--rates", type=int, default=4, help="learning rates (runs) per model")
     parser.add_argument("--chunks", nargs="+", type=int, default=[4, 2, 1],
                         help="run-chunk sizes to time (runs per tensor program; 1 = one at a time)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny size (1 reference learning rate, VAE, 1 paper/exact run, chunks 1): "
+                             "checks that the script runs; its times mean nothing")
     args = parser.parse_args()
+    if args.smoke:
+        args.models, args.rates, args.chunks = ["VAE"], 1, [1]
     images = load_dataset("orbit").images
     print(f"Nguyen et al. (2024), torch {torch.__version__}")
     torch.set_num_threads(1)
 
     config = nguyen.NguyenConfig(protocol="reference", seeds=(0,))
+    if args.smoke:
+        config = dataclasses.replace(config, learning_rates=config.learning_rates[:1])
     cells = len(nguyen.VARIANTS) * len(config.learning_rates)
     true, true_results = time_models(images, config, nguyen.VARIANTS)
     full, full_results = time_models(images, dataclasses.replace(config, true_width=False),

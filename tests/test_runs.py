@@ -94,14 +94,16 @@ def test_a_profile_given_as_a_parameter_and_unparsable_yaml_are_one_line_errors(
     assert second.startswith("avalib.runs: -p seeds '[0,': not a YAML value")
 
 
-def test_the_runner_shows_the_kernels_progress_on_its_own_stdout(tmp_path, monkeypatch, capsys, mirror_dir):
-    """A kernel has no terminal: its progress lines reach the runner through a file."""
+def test_the_runner_shows_the_kernels_progress_on_its_own_stdout(tmp_path, monkeypatch, capfd, mirror_dir):
+    """A kernel has no terminal: its progress lines reach the runner through a file; the kernel's
+    own TCP warning does not reach the terminal."""
     monkeypatch.delenv("AVALIB_QUIET", raising=False)
     monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path / "published"))
     overrides = ["-p", "protocols", "[paper]", "-p", "seeds", "[0]", "-p", "learning_rates", "[0.1]",
                  "-p", "sample_learning_rates", "[0.1]", "-p", "image_count", "2"]
     assert runs.main(["01_nguyen_bm_tables", "--profile", "smoke", *overrides]) == 0
-    out = capsys.readouterr().out
+    out, err = capfd.readouterr()
+    assert "without encryption" not in out + err
     assert "models x protocols: 1/7 done" in out and "min elapsed" in out and "min left" in out
     assert "cached: train_variant" in out
     executed = (tmp_path / "published" / "01_nguyen_bm_tables" / "01_nguyen_bm_tables.ipynb").read_text()
