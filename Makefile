@@ -48,6 +48,7 @@ env: $(STAMP)
 # build of torch, so torch's CUDA packages never enter it; the versions of an existing lock are kept
 # (delete it for a fresh resolution). torch itself comes from TORCH_INDEX.
 UV_VERSION := 0.13.9
+PYTHON_VERSION = $(shell $(PYTHON) -c 'import platform; print(platform.python_version())')
 # Where the resolver reads the CPU torch's metadata: a local folder of wheels where the machine has one.
 TORCH_WHEELS ?= $(or $(wildcard /opt/wheels),$(TORCH_INDEX)/torch/)
 lock:
@@ -56,10 +57,10 @@ lock:
 	sed 's/^torch==\(.*\)$$/torch==\1+cpu/' requirements.txt > build/lock-input.txt
 	{ grep -v '^torch' requirements.lock 2>/dev/null | grep '==' | sed 's/ .*//' || true; } > build/lock-kept.txt
 	{ echo "# Every package of the environment but torch, pinned with hashes: \`make lock\` (uv $(UV_VERSION),"; \
-	  echo "# uv pip compile of requirements.txt with the CPU build of torch, Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'), Linux)."; \
+	  echo "# uv pip compile of requirements.txt with the CPU build of torch, Python $(PYTHON_VERSION), Linux)."; \
 	  echo "# \`make env\` installs it (pip checks every hash), then torch from TORCH_INDEX."; \
 	  build/lock-venv/bin/uv pip compile build/lock-input.txt --quiet --no-header --generate-hashes \
-	    --python-version $$($(PYTHON) -c 'import platform; print(platform.python_version())') \
+	    --python-version $(PYTHON_VERSION) \
 	    --index-url https://pypi.org/simple --find-links $(TORCH_WHEELS) \
 	    --no-emit-package torch -c build/lock-kept.txt; \
 	} > build/requirements.lock

@@ -77,8 +77,8 @@ def _imported(name: str, tree: ast.AST, is_package: bool) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
-                base = ".".join(anchor + ([base] if base else []))
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)   # from pkg import module
     closed = set()
@@ -159,8 +159,8 @@ def unit_name(function: Callable) -> str:
 
 
 def unit_key(function: Callable, arguments: dict[str, Any]) -> dict[str, Any]:
-    return {"unit": unit_name(function), "arguments": _plain(arguments), "code": code_version(*_modules(function, arguments)),
-            **machine_key(_device(arguments))}
+    return {"unit": unit_name(function), "arguments": _plain(arguments),
+            "code": code_version(*_modules(function, arguments)), **machine_key(_device(arguments))}
 
 
 def cache_path(function: Callable, arguments: dict[str, Any]) -> Path:

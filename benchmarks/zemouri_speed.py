@@ -36,12 +36,8 @@ def model_on(device: str, latent: int, n_dis: int = 1, after: bool = True) -> Ze
                     else torch.contiguous_format)
 
 
-REPEATS = {"measure": 15, "smoke": 1}
-repeats = REPEATS["measure"]
-
-
-def throughput(step, device: str) -> float:
-    for _ in range(1 if repeats == 1 else 3):                              # warm-up (allocator, cuDNN autotuning)
+def throughput(step, device: str, repeats: int) -> float:
+    for _ in range(min(repeats, 3)):                # warm-up (allocator, cuDNN autotuning)
         step()
     if device == "cuda":
         torch.cuda.synchronize()
@@ -53,17 +49,17 @@ def throughput(step, device: str) -> float:
     return BATCH * repeats / (time.perf_counter() - start)
 
 
-def step1_throughput(device: str, latent: int) -> float:
+def step1_throughput(device: str, latent: int, repeats: int) -> float:
     model = model_on(device, latent)
     images, labels = torch.rand(BATCH, 1, 28, 28, device=device), torch.randint(10, (BATCH,), device=device)
     parameters = [*model.encoder.parameters(), *model.classifier.parameters()]
     optimiser = torch.optim.Adam(parameters)
     return throughput(lambda: zemouri.algorithm1_iteration(model, images, labels, optimiser, parameters),
-                      device)
+                      device, repeats)
 
 
 def step2_throughput(device: str, latent: int, n_dis: int, beta: float, gamma: float,
-                     after: bool, images: torch.Tensor) -> float:
+                     after: bool, images: torch.Tensor, repeats: int) -> float:
     model = model_on(device, latent, n_dis, after)
     for network in (model.encoder, model.classifier):
         network.eval().requires_grad_(False)
@@ -72,15 +68,14 @@ def step2_throughput(device: str, latent: int, n_dis: int, beta: float, gamma: f
     generator = torch.Generator().manual_seed(0)
     batch = torch.arange(BATCH)
     return throughput(lambda: zemouri.algorithm2_iteration(
-        model, images, encoding, batch, optimisers, beta, gamma, generator, skip_zero_terms=after), device)
+        model, images, encoding, batch, optimisers, beta, gamma, generator, skip_zero_terms=after), device, repeats)
 
 
 def main() -> None:
-    global repeats
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="a tiny size: checks that the script runs")
     args = parser.parse_args()
-    repeats = REPEATS["smoke" if args.smoke else "measure"]
+    repeats = 1 if args.smoke else 15
     torch.set_num_threads(1)
     images = torch.rand(256 if args.smoke else 15_000, 1, 28, 28)
     print(f"torch {torch.__version__}, CPU, 1 thread; images/s (higher is better); batch {BATCH}")
@@ -88,17 +83,17 @@ def main() -> None:
     FrozenEncoding(model_on("cpu", 2).encoder.eval().requires_grad_(False), images)
     print(f"precomputing the frozen encoder's outputs of {len(images):,} images: "
           f"{time.perf_counter() - start:.1f} s once per step-1 model and process")
-    print(f"step 1, K_z = 2: {step1_throughput('cpu', 2):.0f} images/s")
+    print(f"step 1, K_z = 2: {step1_throughput('cpu', 2, repeats):.0f} images/s")
     print(f"{'step 2':<8}{'K_z':>4}{'n_dis':>6}{'beta':>7}{'gamma':>7}{'before':>9}{'after':>9}{'ratio':>8}")
     for n_dis in (1,) if args.smoke else (1, 5):
         for beta, gamma in SETTINGS[:1] if args.smoke else SETTINGS:
-            before = step2_throughput("cpu", 2, n_dis, beta, gamma, False, images)
-            after = step2_throughput("cpu", 2, n_dis, beta, gamma, True, images)
+            before = step2_throughput("cpu", 2, n_dis, beta, gamma, False, images, repeats)
+            after = step2_throughput("cpu", 2, n_dis, beta, gamma, True, images, repeats)
             print(f"{'':<8}{2:>4}{n_dis:>6}{beta:>7}{gamma:>7}{before:>9.0f}{after:>9.0f}{after / before:>7.2f}x")
     if torch.cuda.is_available():
         gpu = images[:4096].cuda()
         print(f"{torch.cuda.get_device_name(0)}, K_z = 100, n_dis = 5, beta 0.01, gamma 0.1: "
-              f"{step2_throughput('cuda', 100, 5, 0.01, 0.1, True, gpu):.0f} images/s")
+              f"{step2_throughput('cuda', 100, 5, 0.01, 0.1, True, gpu, repeats):.0f} images/s")
     else:
         print("no GPU here: a GPU row is printed only where torch.cuda.is_available()")
 

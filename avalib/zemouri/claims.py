@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from avalib import claims as rule
-from avalib.zemouri.focus import FOCUS, FOCUS_LATENT_SIZE, LARGE_BETAS, claims_use  # noqa: F401
+from avalib.zemouri.focus import FOCUS, LARGE_BETAS
 
 PAPER = "Zemouri (2020)"
 EVIDENCE = "03_beta_gamma_ablation/metrics.csv"
