@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import pickle
+import time
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
@@ -169,27 +170,37 @@ def cache_path(function: Callable, arguments: dict[str, Any]) -> Path:
     return cache_dir() / f"{function.__qualname__}-{digest[:16]}.pt"
 
 
-def unit(function: Callable, **arguments: Any) -> Any:
-    """``function(**arguments)``: loaded from the cache when this unit ran before, else computed,
-    stored and returned. A cache file that cannot be read (e.g. truncated) is reported with its
-    path and computed again."""
+def timed_unit(function: Callable, **arguments: Any) -> tuple[Any, float, bool]:
+    """``function(**arguments)`` through the cache, with the seconds it took when it was computed
+    (stored beside the result, so a rerun from the cache still reports the training's cost) and
+    whether it came from the cache. A cache file that cannot be read (e.g. truncated) is reported
+    with its path and computed again."""
     from avalib.training import log      # training imports nothing of the cache
 
     if os.environ.get(NO_CACHE_VARIABLE):
-        return function(**arguments)
+        start = time.perf_counter()
+        return function(**arguments), time.perf_counter() - start, False
     path = cache_path(function, arguments)
     if path.exists():
         try:
-            result = torch.load(path, weights_only=False)["result"]
+            stored = torch.load(path, weights_only=False)
             log(f"cache hit: {function.__qualname__} {path.name}")
-            return result
+            return stored["result"], float(stored.get("seconds", 0.0)), True
         except (EOFError, RuntimeError, OSError, KeyError, pickle.UnpicklingError,
                 zipfile.BadZipFile) as error:
             log(f"avalib: the cache file {path.name} cannot be read ({type(error).__name__}: "
                 f"{error}); computing it again")
+    start = time.perf_counter()
     result = function(**arguments)
+    seconds = time.perf_counter() - start
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as temporary:
-        torch.save({"key": unit_key(function, arguments), "result": result}, temporary)
+        torch.save({"key": unit_key(function, arguments), "result": result, "seconds": seconds}, temporary)
     log(f"cached: {function.__qualname__} {path.name}")
-    return result
+    return result, seconds, False
+
+
+def unit(function: Callable, **arguments: Any) -> Any:
+    """``function(**arguments)``: loaded from the cache when this unit ran before, else computed,
+    stored and returned (``timed_unit`` without the timing)."""
+    return timed_unit(function, **arguments)[0]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.util
+import logging
 import os
 import time
 from pathlib import Path
@@ -55,9 +56,29 @@ def resolve_scheduler(scheduler: str | None = None) -> str:
     return scheduler
 
 
-def _unit(function: Callable, threads: int, key: dict[str, Any]):
+def _unit(function: Callable, threads: int, key: dict[str, Any]) -> tuple[Any, float, bool]:
     torch.set_num_threads(threads)
-    return cache.unit(function, **key)
+    return cache.timed_unit(function, **key)
+
+
+# What this process's sweeps cost: units run, how many came from the cache, and the seconds every
+# unit took when it was computed (a rerun from the cache reports the training it reused).
+_LEDGER = {"units": 0, "from_cache": 0, "unit_seconds": 0.0}
+
+
+def ledger() -> dict[str, float]:
+    """The units of every ``compute`` of this process so far, those loaded from the cache, and the
+    seconds of computing them all (summed over units, as first computed; on N workers the wall
+    time is about this / N)."""
+    return {**_LEDGER, "unit_seconds": round(_LEDGER["unit_seconds"], 1)}
+
+
+def _record(outcome: tuple[Any, float, bool]) -> Any:
+    result, seconds, from_cache = outcome
+    _LEDGER["units"] += 1
+    _LEDGER["from_cache"] += int(from_cache)
+    _LEDGER["unit_seconds"] += seconds
+    return result
 
 
 def _worker_environment() -> dict[str, Any]:
@@ -80,9 +101,13 @@ def _client(scheduler: str) -> Iterator[Any]:
 
     kind, _, count = scheduler.partition(":")
     if kind == "local":
+        # silence_logs: the cluster's own messages below ERROR stay out of the terminal and the
+        # notebooks, e.g. the nanny's "Worker process still alive after 4.0 seconds, killing" when
+        # a worker that held torch's thread pool is slow to exit at shutdown (nothing is lost then).
         with dask.config.set({"distributed.nanny.pre-spawn-environ": _worker_environment()}), \
                 LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                             dashboard_address=None) as cluster, Client(cluster) as client:
+                             dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                Client(cluster) as client:
             yield client
     elif kind == "slurm":
         from dask_jobqueue import SLURMCluster    # optional: pip install -e '.[cluster]'
@@ -127,7 +152,7 @@ def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | Non
 
     if scheduler == "serial":
         for index, key in enumerate(keys):
-            results[index] = _unit(function, threads, key)
+            results[index] = _record(_unit(function, threads, key))
             finished(index)
         return [results[i] for i in range(len(keys))]
     from dask.distributed import as_completed
@@ -136,6 +161,6 @@ def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | Non
         futures = {client.submit(_unit, function, threads, key, pure=False): index
                    for index, key in enumerate(keys)}
         for future in as_completed(futures):
-            results[futures[future]] = future.result()
+            results[futures[future]] = _record(future.result())
             finished(futures[future])
     return [results[i] for i in range(len(keys))]

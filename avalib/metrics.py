@@ -29,23 +29,32 @@ def class_coverage(probabilities: torch.Tensor) -> float:
     return float(entropy / math.log(classes)) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
+def _psd_root(matrix: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a symmetric positive semi-definite matrix (``scipy.linalg.eigh``;
+    eigenvalues below 0 from rounding count as 0)."""
+    values, vectors = scipy.linalg.eigh(matrix)
+    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+
+
 def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
     """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between Gaussians fitted to two
     feature sets (N, D) (Heusel et al., 2017). With Inception-v3 features this is FID; ours uses a
-    domain classifier's features, so it is *not* FID. Matrix square root by ``scipy.linalg.sqrtm``,
-with the safeguards of pytorch-fid's ``calculate_frechet_distance``."""
+    domain classifier's features, so it is *not* FID.
+
+    Tr((S_a S_b)^(1/2)) is the sum of the square roots of the eigenvalues of the symmetric
+    S_a^(1/2) S_b S_a^(1/2), which has the same spectrum (``scipy.linalg.eigh``). A covariance is
+    singular whenever a feature is constant over a set (a ReLU unit that never fires on it) or there
+    are fewer images than features; the Gaussian then lies on a subspace and the value is still the
+    squared 2-Wasserstein distance between the two fitted Gaussians, computed exactly (where
+    ``sqrtm`` of the product warns that it may be inaccurate and pytorch-fid adds 1e-6 to the
+    diagonals)."""
     a, b = features_a.double().numpy(), features_b.double().numpy()
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
-    covariance_a, covariance_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root = scipy.linalg.sqrtm(covariance_a @ covariance_b)
-    if not np.isfinite(root).all():        # singular product: pytorch-fid's small diagonal offset
-        offset = np.eye(len(covariance_a)) * 1e-6
-        root = scipy.linalg.sqrtm((covariance_a + offset) @ (covariance_b + offset))
-    if np.iscomplexobj(root):              # numerical noise only, as pytorch-fid checks it
-        if not np.allclose(np.diagonal(root).imag, 0, atol=1e-3):
-            raise ArithmeticError("sqrtm of the covariance product has a large imaginary part")
-        root = root.real
-    distance = ((mean_a - mean_b) ** 2).sum() + np.trace(covariance_a + covariance_b - 2 * root)
+    covariance_a, covariance_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    root_a = _psd_root(covariance_a)
+    product = root_a @ covariance_b @ root_a
+    trace_root = np.sqrt(np.clip(scipy.linalg.eigvalsh((product + product.T) / 2), 0, None)).sum()
+    distance = ((mean_a - mean_b) ** 2).sum() + np.trace(covariance_a) + np.trace(covariance_b) - 2 * trace_root
     return float(max(distance, 0.0))
 
 

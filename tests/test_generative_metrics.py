@@ -73,3 +73,28 @@ def test_precision_and_recall_chunks_do_not_change_the_result():
     generator = torch.Generator().manual_seed(1)
     real, generated = torch.randn(150, 4, generator=generator), torch.randn(120, 4, generator=generator)
     assert precision_recall(real, generated, chunk=1000) == precision_recall(real, generated, chunk=7)
+
+
+def test_frechet_distance_of_singular_covariances_is_exact_and_silent():
+    """A feature constant over both sets (a dead ReLU unit) makes both covariances singular: the
+    distance is that of the other features, with no warning."""
+    import warnings
+    generator = torch.Generator().manual_seed(1)
+    a, b = torch.randn(400, 3, generator=generator), 2 * torch.randn(400, 3, generator=generator)
+    dead = torch.zeros(400, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        singular = frechet_distance(torch.cat([a, dead], 1), torch.cat([b, dead], 1))
+    assert singular == pytest.approx(frechet_distance(a, b), rel=1e-9)
+
+
+def test_frechet_distance_matches_scipy_sqrtm_on_full_rank_covariances():
+    import numpy as np
+    import scipy.linalg
+    generator = torch.Generator().manual_seed(2)
+    a = torch.randn(300, 5, generator=generator)
+    b = torch.randn(300, 5, generator=generator) @ torch.randn(5, 5, generator=generator) + 0.5
+    ca, cb = np.cov(a.double().numpy(), rowvar=False), np.cov(b.double().numpy(), rowvar=False)
+    expected = (((a.double().mean(0) - b.double().mean(0)) ** 2).sum().item()
+                + np.trace(ca + cb - 2 * scipy.linalg.sqrtm(ca @ cb).real))
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-8)

@@ -9,6 +9,7 @@ import time
 import pandas as pd
 import torch
 
+from avalib import cache
 from avalib.data import load_dataset
 from avalib.fanout import compute
 from avalib.comparison import ava
@@ -88,11 +89,11 @@ def evaluate(model: TrainedGenerator, config: ComparisonConfig, classifier: Doma
 
 
 def score_run(config: ComparisonConfig, judge_config: DomainClassifierConfig, sample_count: int) -> dict:
-    """Unit: train ``config``, score it, and keep ``SHOWN_SAMPLES`` samples and ``LINES`` x
+    """Unit: train ``config`` (``train_model``, a unit of its own), score it, and keep ``SHOWN_SAMPLES`` samples and ``LINES`` x
     ``LINE_STEPS`` interpolation images (cached by the fan-out: the timings of a rerun from the
     cache are those of the run that trained it)."""
     classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=config.dataset))
-    model = train_model(config)
+    model = cache.unit(train_model, config=config)    # its own unit: a change to scoring keeps it
     row, samples = evaluate(model, config, classifier, sample_count)
     lines = samples[:0] if model.diverged else interpolations(model, LINES, LINE_STEPS, config.seed)
     return {"row": row, "samples": samples[:SHOWN_SAMPLES], "interpolations": lines}

@@ -8,6 +8,7 @@ parameter counts travel with it. A new model plugs in by adding a function to ``
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -110,6 +111,16 @@ class TrainedGenerator:
         return in_batches(lambda batch: self.decode(self.encode(batch)), images, device=self.device)[0]
 
 
+def _first_half(encoder: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """The posterior mean of an encoder whose output is (mean, log variance) side by side."""
+    return encoder(images).chunk(2, dim=1)[0]
+
+
+def _first_output(encoder: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """The posterior mean of an encoder that returns (mean, log variance)."""
+    return encoder(images)[0]
+
+
 def _count(*networks: torch.nn.Module) -> int:
     return sum(p.numel() for network in networks for p in network.parameters())
 
@@ -178,7 +189,7 @@ def train_vae(config: ComparisonConfig) -> TrainedGenerator:
     encoder.eval()
     decoder.eval()
     return TrainedGenerator("VAE", config.latent_size, decoder,
-                            lambda x: encoder(x).chunk(2, dim=1)[0], _count(encoder, decoder),
+                            functools.partial(_first_half, encoder), _count(encoder, decoder),
                             _count(decoder), seconds, config.epochs, history,
                             _updates(config, len(images)), device=config.device)
 
@@ -277,7 +288,7 @@ def train_ava(config: ComparisonConfig, variant: str, protocol: str) -> TrainedG
     mean_outputs = {key: sum(o[key] for o in last_epoch) / len(last_epoch) for key in ava.OUTPUTS
                     if last_epoch and key in last_epoch[0]}
     return TrainedGenerator(name, config.latent_size, decoder,
-                            lambda x: encoder(x).chunk(2, dim=1)[0], _count(*networks.values()),
+                            functools.partial(_first_half, encoder), _count(*networks.values()),
                             _count(decoder), seconds, config.epochs, history,
                             steps_done[0], diverged_at, mean_outputs, device=config.device)
 
@@ -300,7 +311,7 @@ def train_zemouri(config: ComparisonConfig) -> TrainedGenerator:
     start = time.perf_counter()
     model = zemouri.train(zemouri_config)
     seconds = time.perf_counter() - start
-    return TrainedGenerator("Zemouri", config.zemouri_latent_size, model.decoder, lambda x: model.encoder(x)[0],
+    return TrainedGenerator("Zemouri", config.zemouri_latent_size, model.decoder, functools.partial(_first_output, model.encoder),
                             _count(model.encoder, model.classifier, model.decoder, model.discriminator),
                             _count(model.decoder), seconds, 2 * config.epochs,
                             [model.history["step1"]["last_epoch_cat"]], steps, device=config.device)
