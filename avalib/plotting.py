@@ -7,11 +7,25 @@ import matplotlib
 matplotlib.use("Agg")  # no screen; notebooks still display the returned figures inline
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from matplotlib.ticker import FormatStrFormatter
 
 
 FRAME_COLOURS = {"red": (0.85, 0.1, 0.1), "green": (0.1, 0.65, 0.1)}
+
+# Axis and legend words for the study's column names (anything else is shown with spaces).
+WORDS = {"pixel_mse": "pixel MSE", "label_agreement": "label agreement",
+         "sharpness_ratio": "sharpness / real (1 = as sharp)", "frechet_distance": "Frechet distance",
+         "feature_loss": "feature loss L_rec", "step2_steps": "Algorithm 2 iterations", "beta": "beta",
+         "Kz": "K_z", "gamma": "gamma", "epoch": "epoch", "reconstruction_mse": "reconstruction MSE",
+         "classifier_inception_score": "classifier Inception Score"}
+
+
+def words(name: str) -> str:
+    """A column name as a reader's words (``WORDS``)."""
+    head, _, rest = str(name).partition(" (")
+    return WORDS.get(head, head.replace("_", " ")) + (f" ({rest}" if rest else "")
 
 
 def tile_images(images: torch.Tensor, columns: int, padding: int = 1,
@@ -38,28 +52,43 @@ def tile_images(images: torch.Tensor, columns: int, padding: int = 1,
 
 
 def image_grid_figure(rows: dict[str, torch.Tensor], columns: int, scale: float = 1.0,
-                      title: str | None = None, frames: dict[str, list] | None = None):
+                      title: str | None = None, frames: dict[str, list] | None = None,
+                      column_labels: list[str] | None = None, frame_legend: dict[str, str] | None = None):
     """One image grid per labelled row (e.g. a dataset, a model, a learning rate); each row's
     height follows its tiles' aspect ratio, so no space is wasted. ``frames`` maps a row label to
-    per-image frame colours (``tile_images``); every row is then tiled in RGB."""
+    per-image frame colours (``tile_images``); every row is then tiled in RGB, and ``frame_legend``
+    (colour -> what it marks) says what the frames mean. ``column_labels`` heads the columns of
+    the first row (e.g. one learning rate per column)."""
     framed = frames is not None
     tiles = {label: tile_images(images.detach().cpu().float(), columns,
                                 frames=(frames.get(label) or [None] * len(images)) if framed else None)
              for label, images in rows.items()}
     width = 0.28 * columns * scale
     heights = [width * tiled.shape[0] / tiled.shape[1] for tiled in tiles.values()]
-    figure, axes = plt.subplots(len(rows), 1, squeeze=False, figsize=(width + 1.5, sum(heights) + 0.6),
+    top = 0.5 + (0.3 if title else 0) + (0.3 if column_labels else 0) + (0.3 if frame_legend else 0)
+    figure, axes = plt.subplots(len(rows), 1, squeeze=False, figsize=(width + 2.2, sum(heights) + top),
                                 gridspec_kw={"height_ratios": heights})
     for axis, (label, tiled) in zip(axes[:, 0], tiles.items()):
         axis.imshow(tiled.squeeze(-1) if tiled.shape[-1] == 1 else tiled,
                     cmap="gray" if tiled.shape[-1] == 1 else None, vmin=0, vmax=1,
                     interpolation="nearest")
-        axis.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+        axis.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
         axis.set_xticks([])
         axis.set_yticks([])
+    if column_labels:
+        first = axes[0, 0]
+        step = tiles[next(iter(tiles))].shape[1] / columns
+        for column, text in enumerate(column_labels):
+            first.text((column + 0.5) * step, -2, text, ha="center", va="bottom", fontsize=10)
+    if frame_legend:
+        from matplotlib.patches import Patch
+        handles = [Patch(facecolor="none", edgecolor=FRAME_COLOURS[colour], linewidth=2.5, label=text)
+                   for colour, text in frame_legend.items()]
+        figure.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=10, frameon=False,
+                      bbox_to_anchor=(0.5, 1.0 - (0.3 if title else 0) / (sum(heights) + top)))
     if title:
-        figure.suptitle(title)
-    figure.tight_layout(h_pad=0.2)
+        figure.suptitle(title, fontsize=12, y=1.0)
+    figure.tight_layout(h_pad=0.2, rect=(0, 0, 1, 1 - (top - 0.5) / (sum(heights) + top)))
     return figure
 
 
@@ -99,50 +128,111 @@ def latent_scatter_figure(panels: dict[str, tuple[torch.Tensor, torch.Tensor]], 
 
 
 def grouped_bars_figure(panels: dict, errors: dict | None = None, columns: int = 2,
-                        title: str | None = None, ylabel: str | None = None):
+                        title: str | None = None, ylabel: str | None = None,
+                        points: dict | None = None, notes: dict | None = None):
     """One bar chart per panel; each panel is a DataFrame (rows = groups on the x axis, columns =
-    bars within a group). ``errors``: DataFrames of the same shape drawn as error bars."""
-    figure, axes = _panel_grid(len(panels), columns, 6.5, 3.6)
+    bars within a group). ``errors``: DataFrames of the same shape drawn as error bars;
+    ``points``: DataFrames of the same shape whose cells hold the per-seed values, drawn as dots
+    on their bar; ``notes``: DataFrames of the same shape whose non-empty cells are written where
+    a bar is missing (e.g. "diverged (5 of 5 seeds)"). One legend for all panels, below them."""
+    figure, axes = _panel_grid(len(panels), columns, 6.5, 3.8)
     for axis, (name, frame) in zip(axes.ravel(), panels.items()):
         error = None if errors is None else errors.get(name)
         frame.plot.bar(ax=axis, yerr=error, capsize=2, width=0.8, rot=0, legend=False)
-        axis.set_title(name)
+        bars = len(frame.columns)
+        offset = lambda column: -0.4 + (column + 0.5) * 0.8 / bars
+        for column, label in enumerate(frame.columns):
+            for group, index in enumerate(frame.index):
+                x = group + offset(column)
+                if points is not None and name in points:
+                    values = [v for v in (points[name].loc[index, label] or ()) if v == v]
+                    axis.plot([x] * len(values), values, "o", color="black", markersize=2.2, alpha=0.6,
+                              zorder=3, label="one seed" if group == column == 0 and values else None)
+                note = "" if notes is None or name not in notes else notes[name].loc[index, label]
+                if note and frame.loc[index, label] != frame.loc[index, label]:
+                    axis.text(x, 0, note, rotation=90, ha="center", va="bottom", fontsize=7, color="dimgray")
+        axis.set_title(name, fontsize=11)
         axis.grid(axis="y", alpha=0.3)
         if ylabel:
-            axis.set_ylabel(ylabel)
-    axes.ravel()[0].legend(fontsize=8)
-    return _finish_panels(figure, axes, len(panels), title)
+            axis.set_ylabel(ylabel, fontsize=10)
+    handles, labels = axes.ravel()[0].get_legend_handles_labels()
+    _finish_panels(figure, axes, len(panels), title)
+    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels),
+                  fontsize=9, frameon=False)
+    return figure
 
 
 def metric_lines_figure(frame, x: str, metrics: list[str], panel: str, line: list[str],
                         logx: bool = False, title: str | None = None, spread: str | None = "seed"):
     """A grid of line plots: one row per value of ``panel`` (e.g. dataset), one column per metric,
     one line per combination of the ``line`` columns, ``x`` on the horizontal axis. Where the
-    frame holds several values of ``spread`` (seeds) per point, the line is their mean and the
-    error bars their SD; the legend says how many."""
+    frame holds several values of ``spread`` (seeds) per point, the line is their mean, the error
+    bars their SD, and each seed is a small dot of the line's colour beside it; the legend, below
+    the panels, says how many."""
     panels = list(dict.fromkeys(frame[panel]))
     figure, axes = plt.subplots(len(panels), len(metrics), squeeze=False,
-                                figsize=(3.6 * len(metrics), 2.8 * len(panels)))
+                                figsize=(4.0 * len(metrics), 3.1 * len(panels)))
     repeats = frame.groupby([panel, *line, x])[x].size().max() if spread in frame else 1
     for row, name in zip(axes, panels):
         for axis, metric in zip(row, metrics):
             for key, group in frame[frame[panel] == name].groupby(line, sort=False):
                 key = key if isinstance(key, tuple) else (key,)
-                label = ", ".join(f"{column}={value}" for column, value in zip(line, key))
+                label = ", ".join(f"{words(column)} = {value}" for column, value in zip(line, key))
                 points = group.groupby(x, sort=True)[metric]
-                axis.errorbar(points.mean().index, points.mean(),
-                              yerr=points.std(ddof=1) if repeats > 1 else None,
-                              marker="o", markersize=3, capsize=2, label=label)
+                drawn = axis.errorbar(points.mean().index, points.mean(),
+                                      yerr=points.std(ddof=1) if repeats > 1 else None,
+                                      marker="o", markersize=3, capsize=2, label=label)
+                if repeats > 1:
+                    axis.plot(group[x], group[metric], ".", markersize=3, alpha=0.45,
+                              color=drawn.lines[0].get_color())
             if logx:
                 axis.set_xscale("symlog", linthresh=1e-4)
-            axis.set_title(f"{name}: {metric}", fontsize=9)
-            axis.set_xlabel(x + (" (symmetric log scale)" if logx else ""), fontsize=8)
-            axis.set_ylabel(metric, fontsize=8)
+            axis.set_title(f"{name}: {words(metric)}", fontsize=10)
+            axis.set_xlabel(words(x) + (" (symmetric log scale)" if logx else ""), fontsize=9)
+            axis.set_ylabel(words(metric), fontsize=9)
+            axis.tick_params(labelsize=8)
             axis.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=7, title=f"mean +- SD over up to {repeats} {spread}s (no bar: one)"
-                      if repeats > 1 else None,
-                      title_fontsize=7)
     if title:
-        figure.suptitle(title)
+        figure.suptitle(title, fontsize=12)
     figure.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(labels), 4),
+                  fontsize=9, frameon=False,
+                  title=f"mean +- SD over up to {repeats} {spread}s (dots: one seed each; no bar: one)"
+                  if repeats > 1 else None, title_fontsize=9)
+    return figure
+
+
+def paired_differences_figure(frame, row: str, column: str, group: str, value: str = "difference",
+                              margin: str | None = "margin", title: str | None = None):
+    """Per-seed differences against a baseline: one panel per (``row``, ``column``) value, one
+    strip of dots (one per seed) per ``group`` on the x axis with its mean as a bar, zero as a
+    line, and +-``margin`` (a column, one value per panel) shaded: the equivalence band."""
+    rows, columns = list(dict.fromkeys(frame[row])), list(dict.fromkeys(frame[column]))
+    figure, axes = plt.subplots(len(rows), len(columns), squeeze=False,
+                                figsize=(4.2 * len(columns), 3.2 * len(rows)))
+    for axis_row, row_value in zip(axes, rows):
+        for axis, column_value in zip(axis_row, columns):
+            part = frame[(frame[row] == row_value) & (frame[column] == column_value)]
+            groups = list(dict.fromkeys(part[group]))
+            if margin and len(part) and part[margin].notna().any():
+                band = float(part[margin].dropna().iloc[0])
+                axis.axhspan(-band, band, color="tab:green", alpha=0.15, label=f"equivalence band (+-margin)")
+            axis.axhline(0, color="black", linewidth=0.8)
+            for position, name in enumerate(groups):
+                values = part[part[group] == name][value].to_numpy(dtype=float)
+                axis.plot([position] * len(values), values, "o", color="tab:blue", alpha=0.6, markersize=4,
+                          label="one seed" if position == 0 else None)
+                axis.plot([position - 0.25, position + 0.25], [np.nanmean(values)] * 2, color="tab:red",
+                          linewidth=2, label="mean over seeds" if position == 0 else None)
+            axis.set_xticks(range(len(groups)), groups, rotation=30, ha="right", fontsize=9)
+            axis.set_title(f"{row_value}: {words(column_value)}", fontsize=10)
+            axis.grid(axis="y", alpha=0.3)
+            axis.tick_params(axis="y", labelsize=8)
+    if title:
+        figure.suptitle(title, fontsize=12)
+    figure.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels),
+                  fontsize=9, frameon=False)
     return figure

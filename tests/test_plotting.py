@@ -14,7 +14,9 @@ def test_metric_lines_show_mean_and_sd_over_seeds():
     line = axis.lines[0]
     assert list(line.get_ydata()) == [1.0, 1.1]                 # the mean over the 3 seeds
     assert axis.containers and axis.containers[0].has_yerr      # error bars: the SD
-    assert "3 seeds" in axis.get_legend().get_title().get_text()
+    assert "3 seeds" in figure.legends[0].get_title().get_text()
+    assert len(axis.lines[-1].get_xdata()) == 6                 # one dot per seed and beta
+    assert axis.get_xlabel() == "beta" and axis.get_ylabel() == "mse"
 
 
 def test_latent_scatter_ticks_carry_no_offset_text():

@@ -59,22 +59,35 @@ def _by_model(per_seed: pd.DataFrame) -> pd.DataFrame:
                          for statistic in STATISTICS})
 
 
+# A difference within the authors' own run-to-run spread is one their Table 3 cannot resolve: the
+# equivalence margin of every claim, under both verdicts.
+EQUIVALENCE = rule.Equivalence(AUTHORS_RUN_TO_RUN_SPREAD, f"+-{AUTHORS_RUN_TO_RUN_SPREAD:g} BM, the authors' run-to-run spread")
+
+
 def _test(ours: pd.DataFrame, claim: RankingClaim, strict_margin: float,
           equivalence_margin: float) -> tuple[rule.Test, str]:
     """The claim against each rival (paired over seeds: every model of a protocol draws
     seed k's initial weights and noise from the same seed streams), combined."""
     margin = equivalence_margin if claim.relation in ("<=", ">=") else strict_margin
     tests = [rule.compare(ours.loc[claim.left, claim.statistic], ours.loc[rival, claim.statistic],
-                          claim.relation, margin, paired=True) for rival in claim.rivals]
+                          claim.relation, margin, paired=True, equivalence=EQUIVALENCE)
+             for rival in claim.rivals]
     combined, index = rule.against_all(tests, claim.relation)
     return combined, claim.rivals[index]
 
 
+def _identical(ours: pd.DataFrame, claim: RankingClaim, rival: str) -> bool:
+    """Whether ``claim.left`` and ``rival`` gave the same statistic in every seed (one computation)."""
+    left, right = ours.loc[claim.left, claim.statistic], ours.loc[rival, claim.statistic]
+    return len(left) == len(right) and bool((left == right).all())
+
+
 def verdicts(per_seed: pd.DataFrame) -> pd.DataFrame:
-    """Every claim under every protocol, judged twice by the study's rule (paired t over seeds,
-    Holm over the whole table): ``verdict`` on our seed spread (strict claims against 0, "no
-    larger than" within AGREEMENT_BAND), and ``verdict_vs_authors_spread`` with differences
-    smaller than the authors' run-to-run spread not counting (margin AUTHORS_RUN_TO_RUN_SPREAD)."""
+    """Every claim under every protocol, judged twice by the study's rule (paired over seeds,
+    Holm over the whole table; equivalence within the authors' run-to-run spread): ``verdict`` on
+    our seed spread (strict claims against 0, "no larger than" within AGREEMENT_BAND), and
+    ``verdict_vs_authors_spread`` with differences smaller than the authors' run-to-run spread not
+    counting (margin AUTHORS_RUN_TO_RUN_SPREAD)."""
     paper = paper_table_3()
     rows, seeds_tests, authors_tests = [], [], []
     for protocol in per_seed.index.get_level_values("protocol").unique():
@@ -86,23 +99,24 @@ def verdicts(per_seed: pd.DataFrame) -> pd.DataFrame:
             authors_tests.append(authors)
             paper_difference = paper.loc[claim.statistic, claim.left] - paper.loc[claim.statistic, rival]
             rows.append(dict(claim=claim, protocol=protocol, rival=rival, test=seeds,
-                             paper_difference=paper_difference))
-    verdicts, p_holds, p_fails = rule.decide(seeds_tests)
-    authors_verdicts, _, _ = rule.decide(authors_tests)
+                             paper_difference=paper_difference, identical=_identical(ours, claim, rival)))
+    decisions = rule.decide(seeds_tests)
+    authors_verdicts = rule.verdict_words(rule.decide(authors_tests))
     records, extra = [], []
-    for row, verdict, authors_verdict, holds, fails in zip(rows, verdicts, authors_verdicts,
-                                                           p_holds, p_fails):
+    for row, decision, authors_verdict in zip(rows, decisions, authors_verdicts):
         claim, test = row["claim"], row["test"]
         versus = "every other model" if len(claim.rivals) > 1 else claim.rivals[0]
-        records.append(rule.Claim(
+        records.append(rule.judged(
             PAPER, claim.section, claim.words,
-            measured=f"{claim.statistic} {claim.left} - {row['rival']} = {test.difference:+.4f} "
-                     f"(SE {test.standard_error:.4f}, {test.seeds} seeds; paper {row['paper_difference']:+.4f})",
-            test=f"{claim.left} {claim.relation} {versus}: paired t, Holm",
-            verdict=verdict, evidence=EVIDENCE, condition=row["protocol"]))
+            f"{claim.statistic} {claim.left} - {row['rival']} = {test.difference:+.4f} "
+            f"(95 % {test.low:+.4f} to {test.high:+.4f}, {test.seeds} seeds"
+            + ("; identical in every seed" if row["identical"] else "")
+            + f"; paper {row['paper_difference']:+.4f})",
+            f"{claim.left} {claim.relation} {versus}: {test.method}, Holm", EVIDENCE, test, decision,
+            condition=row["protocol"]))
         extra.append(dict(statistic=claim.statistic, relation=claim.relation, versus=row["rival"],
-                          paper_difference=row["paper_difference"], our_difference=test.difference,
-                          standard_error=test.standard_error, seeds=test.seeds,
-                          p_holds_holm=holds, p_fails_holm=fails,
+                          paper_difference=row["paper_difference"], standard_error=test.standard_error,
+                          p_holds_holm=decision.p_holds, p_fails_holm=decision.p_fails,
+                          p_equivalent_holm=decision.p_equivalent,
                           verdict_vs_authors_spread=authors_verdict))
     return rule.claims_frame(records, extra)
