@@ -87,7 +87,7 @@ data: $(STAMP)
 
 # Every notebook through papermill at the profile's parameters; independent ones run under -j2.
 reproduce: $(addprefix notebook-,$(STEMS))
-	$(if $(filter default,$(PROFILE)),$(PY) -m avalib.results index)
+	$(if $(filter default,$(PROFILE)),$(PY) -m avalib.front_page)
 
 # One notebook, safely (avalib/runs.py): parameters checked before a kernel starts, then run in
 # build/staging/ and published whole only on success. PARAMS='-p seeds "[0, 1]"' sets parameters.

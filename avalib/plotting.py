@@ -109,17 +109,21 @@ def _finish_panels(figure, axes, used: int, title: str | None):
 
 
 def latent_scatter_figure(panels: dict[str, tuple[torch.Tensor, torch.Tensor]], columns: int = 2,
-                          title: str | None = None):
-    """One scatter per panel of 2-D latent codes (N, 2) coloured by their labels (N,)."""
-    figure, axes = _panel_grid(len(panels), columns, 5, 4.6)
+                          title: str | None = None, class_names: dict[str, tuple[str, ...]] | None = None):
+    """One scatter per panel of 2-D latent codes (N, 2) coloured by their labels (N,); with up to
+    10 classes a colour bar names them (``class_names``: panel -> names, else the label numbers)."""
+    figure, axes = _panel_grid(len(panels), columns, 5.4, 4.6)
     for axis, (name, (codes, labels)) in zip(axes.ravel(), panels.items()):
         classes = int(labels.max()) + 1
         colour_map = "tab10" if classes <= 10 else "nipy_spectral"
         points = axis.scatter(codes[:, 0], codes[:, 1], c=labels, cmap=colour_map, s=3, alpha=0.7,
                               vmin=-0.5, vmax=classes - 0.5)
         if classes <= 10:
-            figure.colorbar(points, ax=axis, ticks=range(classes))
-        axis.set_title(f"{name} ({int(labels.unique().numel())} classes shown)")
+            bar = figure.colorbar(points, ax=axis, ticks=range(classes))
+            names = (class_names or {}).get(name)
+            if names and len(names) >= classes:
+                bar.set_ticklabels(list(names[:classes]), fontsize=8)
+        axis.set_title(f"{name} ({int(labels.unique().numel())} classes shown)", fontsize=10)
         axis.set_xlabel("z1")
         axis.set_ylabel("z2")
         for coordinate in (axis.xaxis, axis.yaxis):   # no offset text: codes may span 1e-5

@@ -93,4 +93,5 @@ def test_diverged_repeats_make_a_claim_inconclusive_not_a_number():
     per_seed.loc[("reference", "AVA5", slice(None)), :] = np.nan
     claims = nguyen_claims.verdicts(per_seed).set_index("claim")
     highest = nguyen_claims.CLAIMS[0].words
-    assert claims.loc[highest, "verdict"] == "inconclusive (fewer than 2 seeds with finite values)"
+    assert claims.loc[highest, "verdict"] == "inconclusive (diverged in 5 of 5 seeds)"
+    assert claims.loc[highest, "diverged_seeds"] == 5

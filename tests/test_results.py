@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from avalib import claims, results
+from avalib import claims, fanout, front_page, results
 
 
 def example(stem: str, **parameters):
@@ -39,26 +39,33 @@ def test_run_record_writes_tables_figures_provenance(tmp_path, monkeypatch):
     assert saved["requirements_lock_sha256"] == hashlib.sha256(
         (results.REPOSITORY_ROOT / "requirements.lock").read_bytes()).hexdigest()
     assert len(saved["data_manifest_sha256"]) == 64
-    index = results.write_results_index(tmp_path).read_text()
-    assert "[`99_example`](99_example/99_example.ipynb)" in index and "smoke" in index
+    assert saved["units"] == fanout.ledger() and set(saved["units"]) == {"units", "from_cache", "unit_seconds"}
+    index = front_page.write_front_page(tmp_path).read_text()
+    assert "[`99_example`](99_example/99_example.ipynb)" in index
 
 
-def test_the_front_page_lists_every_claim_with_its_verdicts(tmp_path, monkeypatch):
+def test_the_front_page_counts_the_verdicts_and_shows_one_word_per_condition(tmp_path, monkeypatch):
     monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
     record = results.RunRecord(example("98_claims", profile="default"))
     records = [claims.Claim("Paper A (2020)", "4", "X beats Y", "X - Y = +0.1", "paired t",
-                            verdict, "98_claims/claims.csv", condition)
-               for verdict, condition in (("holds", "protocol 1"), ("inconclusive", "protocol 2"))]
+                            verdict, "98_claims/measures.csv", condition)
+               for verdict, condition in (("holds", "protocol 1"), ("inconclusive", "protocol 2"),
+                                          ("inconclusive (diverged in 3 of 5 seeds)", "protocol 3"),
+                                          ("equivalent (no effect beyond +-0.02 BM)", "protocol 4"))]
     record.table("claims", claims.claims_frame(records), index=False)
     record.table("wide", pd.DataFrame({"v": [1.0]}, index=pd.MultiIndex.from_tuples([("a", 2)],
                                                                                     names=["k", "z"])))
     record.finish()
     assert "('a', 2)" not in (tmp_path / "98_claims" / "wide.md").read_text()
-    page = results.front_page(tmp_path)
-    assert "## Paper A (2020)" in page
-    row = next(line for line in page.splitlines() if "X beats Y" in line)
-    assert "protocol 1: **holds**" in row and "protocol 2: **inconclusive**" in row
-    assert "[claims.csv](98_claims/claims.csv)" in row
+    page = front_page.front_page(tmp_path)
+    assert "## Paper A (2020): notebook 98_claims" in page
+    flowing = " ".join(page.split())
+    assert "of 4 claim x condition cells (4 conditions), 1 hold, 1 equivalent, 2 inconclusive" in flowing
+    assert "| claim | protocol 1 | protocol 2 | protocol 3 | protocol 4 |" in page
+    row = next(line for line in page.splitlines() if line.startswith("| 4: X beats Y"))
+    assert row == "| 4: X beats Y | holds | inconclusive | diverged (3 of 5 seeds) | equivalent |"
+    assert "[`98_claims/claims.csv`](98_claims/claims.csv)" in flowing
+    assert max(len(line) for line in page.splitlines() if not line.startswith("|")) <= 100
 
 
 def test_only_the_default_profile_publishes_into_committed_results(monkeypatch):

@@ -3,8 +3,10 @@ by the study's verdict rule (``avalib.claims``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from avalib import claims as rule
@@ -82,6 +84,12 @@ def _identical(ours: pd.DataFrame, claim: RankingClaim, rival: str) -> bool:
     return len(left) == len(right) and bool((left == right).all())
 
 
+def _diverged(ours: pd.DataFrame, claim: RankingClaim) -> int:
+    """The seeds at which ``claim.left`` or a rival has no statistic (a learning rate diverged)."""
+    values = np.array([ours.loc[model, claim.statistic] for model in (claim.left, *claim.rivals)], dtype=float)
+    return int(np.isnan(values).any(axis=0).sum())
+
+
 def verdicts(per_seed: pd.DataFrame) -> pd.DataFrame:
     """Every claim under every protocol, judged twice by the study's rule (paired over seeds,
     Holm over the whole table; equivalence within the authors' run-to-run spread): ``verdict`` on
@@ -99,12 +107,17 @@ def verdicts(per_seed: pd.DataFrame) -> pd.DataFrame:
             authors_tests.append(authors)
             paper_difference = paper.loc[claim.statistic, claim.left] - paper.loc[claim.statistic, rival]
             rows.append(dict(claim=claim, protocol=protocol, rival=rival, test=seeds,
-                             paper_difference=paper_difference, identical=_identical(ours, claim, rival)))
+                             paper_difference=paper_difference, identical=_identical(ours, claim, rival),
+                             diverged=_diverged(ours, claim), runs=len(ours.loc[claim.left, claim.statistic])))
     decisions = rule.decide(seeds_tests)
     authors_verdicts = rule.verdict_words(rule.decide(authors_tests))
     records, extra = [], []
     for row, decision, authors_verdict in zip(rows, decisions, authors_verdicts):
         claim, test = row["claim"], row["test"]
+        if test.seeds < 2 and row["diverged"]:
+            diverged = f"{rule.INCONCLUSIVE} (diverged in {row['diverged']} of {row['runs']} seeds)"
+            decision = dataclasses.replace(decision, verdict=diverged)
+            authors_verdict = diverged
         versus = "every other model" if len(claim.rivals) > 1 else claim.rivals[0]
         records.append(rule.judged(
             PAPER, claim.section, claim.words,
@@ -118,5 +131,5 @@ def verdicts(per_seed: pd.DataFrame) -> pd.DataFrame:
                           paper_difference=row["paper_difference"], standard_error=test.standard_error,
                           p_holds_holm=decision.p_holds, p_fails_holm=decision.p_fails,
                           p_equivalent_holm=decision.p_equivalent,
-                          verdict_vs_authors_spread=authors_verdict))
+                          diverged_seeds=row["diverged"], verdict_vs_authors_spread=authors_verdict))
     return rule.claims_frame(records, extra)

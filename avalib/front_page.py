@@ -1,0 +1,179 @@
+"""The study's front page, ``results/README.md``, generated from the committed results: findings
+first (each paper's verdicts counted), then one compact matrix of one-word verdicts per paper
+(a row per claim, a column per condition: protocol, dataset, AVA variant, budget), each linking to
+the claims table that holds its numbers, then the runs behind them. Every number on the page is
+read from a file under ``results/``; nothing is typed by hand.
+
+    python -m avalib.front_page        # writes results/README.md (make reproduce does)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+
+from avalib.atomic import write_text
+from avalib.claims import CLAIM_COLUMNS, EQUIVALENT, FAILS, FEW_SEEDS, HOLDS, INCONCLUSIVE
+from avalib.results import published_root
+
+ORDER = (HOLDS, EQUIVALENT, FAILS, INCONCLUSIVE)
+AVA_ON_REAL_IMAGES = "ava_claims.csv"        # notebook 04's AVA-vs-VAE table, grouped by claim
+
+
+def word(verdict: str) -> str:
+    """A verdict in a word or two: holds, equivalent, does not hold, inconclusive, "diverged (k of
+    n seeds)" or "too few seeds"."""
+    verdict = str(verdict)
+    diverged = re.search(r"diverged in (\d+)(?: of (\d+))? seeds", verdict)
+    if diverged:
+        return f"diverged ({diverged[1]} of {diverged[2]} seeds)" if diverged[2] else f"diverged ({diverged[1]} seeds)"
+    if FEW_SEEDS in verdict:
+        return "too few seeds"
+    return verdict.split(" (")[0]
+
+
+def kind(verdict: str) -> str:
+    """Which of the four answers a verdict is (a diverged or seedless claim is inconclusive)."""
+    first = str(verdict).split(" (")[0]
+    return first if first in ORDER else INCONCLUSIVE
+
+
+def _wrapped(text: str, bullet: bool = False) -> list[str]:
+    """A paragraph (or a list item) wrapped at 100 characters; links are never broken."""
+    return textwrap.wrap(text, 100, initial_indent="- " if bullet else "", subsequent_indent="  " if bullet else "",
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _counts(verdicts: pd.Series) -> dict[str, int]:
+    kinds = verdicts.map(kind)
+    return {answer: int((kinds == answer).sum()) for answer in ORDER}
+
+
+def _matrix(frame: pd.DataFrame, rows: list[str], column: str, label: str) -> list[str]:
+    """A Markdown table: one row per distinct ``rows`` value, one column per ``column`` value, the
+    cell the one-word verdict ("" where the claim was not judged there)."""
+    columns = list(dict.fromkeys(frame[column].fillna("").astype(str)))
+    lines = ["| " + " | ".join([label, *[_cell(c) or "verdict" for c in columns]]) + " |",
+             "| " + " | ".join(["---"] * (len(columns) + 1)) + " |"]
+    for key, group in frame.groupby(rows, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        cells = {str(c): word(v) for c, v in zip(group[column].fillna("").astype(str), group["verdict"])}
+        name = " - ".join(str(k) for k in key if str(k))
+        lines.append("| " + " | ".join([_cell(name), *[cells.get(c, "") for c in columns]]) + " |")
+    return lines
+
+
+PLURAL = {HOLDS: "hold", EQUIVALENT: "equivalent", FAILS: "do not hold", INCONCLUSIVE: "inconclusive"}
+
+
+def _sentence(paper: str, counts: dict[str, int], cells: str) -> str:
+    total = sum(counts.values())
+    parts = [f"{counts[answer]} {PLURAL[answer]}" for answer in ORDER if counts[answer]]
+    return f"**{paper}**: of {total} {cells}, " + ", ".join(parts) + "."
+
+
+def _claims(root: Path) -> list[tuple[str, pd.DataFrame]]:
+    """(results folder, its claims table) for every notebook that wrote one in the current form."""
+    found = []
+    for path in sorted(root.glob("*/claims.csv")):
+        frame = pd.read_csv(path, keep_default_na=False, dtype=str)
+        if set(CLAIM_COLUMNS[:8]) <= set(frame.columns):
+            found.append((path.parent.name, frame))
+    return found
+
+
+def _sections(root: Path) -> tuple[list[str], list[str]]:
+    """(the findings' sentences, the matrices), one of each per (notebook, paper)."""
+    findings, sections = [], []
+    for folder, frame in _claims(root):
+        for paper, rows in frame.groupby("paper", sort=False):
+            ava = rows.evidence.str.endswith(AVA_ON_REAL_IMAGES)
+            if ava.all() and (root / folder / AVA_ON_REAL_IMAGES).exists():
+                table = pd.read_csv(root / folder / AVA_ON_REAL_IMAGES, keep_default_na=False, dtype=str)
+                table["row"] = table["claim"] + " (" + table["dataset"] + ")"
+                findings.append(_sentence(f"{paper} on real images, notebook {folder}", _counts(table.verdict),
+                                          "claim x dataset x AVA variant cells, each against the VAE"))
+                sections += [f"## {paper}: its claims on real images, notebook {folder}", "",
+                             *_wrapped(f"One row per claim and dataset, one column per AVA variant (its update "
+                                       f"rules); numbers: [`{folder}/{AVA_ON_REAL_IMAGES}`]({folder}/{AVA_ON_REAL_IMAGES})."), "",
+                             *_matrix(table, ["row"], "model", "claim (dataset)"), ""]
+                continue
+            conditions = [c for c in dict.fromkeys(rows.condition) if c]
+            evidence = f"{folder}/claims.csv"
+            cells = (f"claim x condition cells ({len(conditions)} conditions)" if len(conditions) > 1
+                     else "claim" if len(rows) == 1 else "claims")
+            findings.append(_sentence(f"{paper}, notebook {folder}", _counts(rows.verdict), cells))
+            only = f" Judged on {conditions[0]} only." if len(conditions) == 1 else ""
+            sections += [f"## {paper}: notebook {folder}", "",
+                         *_wrapped(f"One row per claim{', one column per condition' if len(conditions) > 1 else ''}; "
+                                   f"the numbers behind each cell (effect, 95 % interval over seeds, seeds, the "
+                                   f"seeds an undecided claim would need): [`{evidence}`]({evidence}).{only}"), "",
+                         *_matrix(rows.assign(row=rows.section + ": " + rows.claim
+                                              + rows.measured.str.extract(r"^([a-z_ ]+(?: \(SD shown\))?):",
+                                                                          expand=False).fillna("").map(
+                                                  lambda m: f" [{m}]" if m else "")),
+                                  ["row"], "condition", "claim"), ""]
+    return findings, sections
+
+
+def _minutes(seconds) -> str:
+    return f"{seconds / 60:.1f} min" if seconds is not None else "-"
+
+
+def _runs(root: Path) -> list[str]:
+    lines = ["## The runs behind these numbers", "",
+             *_wrapped("Compute: the seconds every unit of work took when it was trained, summed "
+                       "(also where this execution loaded it from the cache); wall: this "
+                       "execution of the notebook."), "",
+             "| notebook | commit | finished | compute | wall | units (from cache) | files |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for path in sorted(root.glob("*/provenance.json")):
+        provenance = json.loads(path.read_text())
+        folder = path.parent.name
+        units = provenance.get("units") or {}
+        lines.append(f"| [`{folder}`]({folder}/{folder}.ipynb) | `{provenance['git_commit'][:12]}` "
+                     f"| {provenance['ended_utc']} | {_minutes(units.get('unit_seconds'))} "
+                     f"| {_minutes(provenance['wall_seconds'])} "
+                     f"| {units.get('units', '-')} ({units.get('from_cache', '-')}) "
+                     f"| [{len(provenance['files'])} files]({folder}/) |")
+    return lines
+
+
+INTRODUCTION = (
+    "Every claim the study's papers make in words, measured and judged by one rule "
+    "([`avalib/claims.py`](../avalib/claims.py)): a one-sided test over seeds (t, or the exact "
+    "sign-flip / permutation test where seeds tie or values lie on a grid), Holm-corrected over each "
+    "claims table at a family-wise 5 %. A claim **holds** or **does not hold** where the seeds show "
+    "it; it is **equivalent** where they show no effect beyond a margin named per measure; "
+    "**inconclusive** otherwise, or **diverged** where training diverged in the seeds named. "
+    "Generated by `make reproduce` from the files under `results/`.")
+
+
+def front_page(root: Path) -> str:
+    findings, sections = _sections(root)
+    lines = ["# What the seeds show: adversarial VAEs, claim by claim", "",
+             *_wrapped(INTRODUCTION), "",
+             "## Findings", "", *[line for sentence in findings for line in _wrapped(sentence, bullet=True)], "",
+             *sections, *_runs(root)]
+    return "\n".join(lines) + "\n"
+
+
+def write_front_page(root: Path | None = None) -> Path:
+    """Write ``<root>/README.md`` (``front_page``)."""
+    root = root or published_root()
+    return write_text(root / "README.md", front_page(root))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:]:
+        sys.exit("usage: python -m avalib.front_page")
+    print(f"wrote {write_front_page()}")
