@@ -30,7 +30,7 @@ endif
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 STEMS := $(basename $(notdir $(NOTEBOOKS)))
 
-.PHONY: help env lock data reproduce test expected benchmark clean $(addprefix notebook-,$(STEMS))
+.PHONY: help env lock data reproduce test expected benchmark site clean $(addprefix notebook-,$(STEMS))
 
 help:
 	@echo "make reproduce [PROFILE=smoke|default|paper]  environment, data, every notebook, the front page"
@@ -39,6 +39,7 @@ help:
 	@echo "make expected    after editing a notebook: refresh the smoke outputs make test compares"
 	@echo "make data        verified copies of every dataset into data/raw/ (exit 1 if one is missing)"
 	@echo "make env | lock  the virtual environment from requirements.lock (+ torch from TORCH_INDEX) | rewrite the lock"
+	@echo "make site        the study as a static HTML book in build/site/ (the committed results, offline)"
 	@echo "make benchmark   speed ratios (benchmarks/*.py); make clean removes build/ (caches too)"
 
 env: $(STAMP)
@@ -108,6 +109,11 @@ expected: data
 	rm -rf $(SMOKE) && mkdir -p $(SMOKE)
 	for stem in $(STEMS); do $(SMOKE_ENV) $(PY) -m avalib.runs $$stem --profile smoke; done
 	$(PY) tests/expected/refresh.py $(SMOKE)/results/*/*.ipynb
+
+# The front page and the executed notebooks as they are committed, rendered by Sphinx + MyST-NB in
+# the book theme without running a cell (avalib/site.py, site/conf.py); open build/site/index.html.
+site: env
+	$(PY) -m avalib.site
 
 # Every benchmark, each run even when one before it fails (the target fails after them);
 # BENCHMARK_FLAGS=--smoke runs them at a tiny size (tests/test_benchmarks.py does so in make test).

@@ -144,7 +144,7 @@ def _runs(root: Path) -> list[str]:
                      f"| {provenance['ended_utc']} | {_minutes(units.get('unit_seconds'))} "
                      f"| {_minutes(provenance['wall_seconds'])} "
                      f"| {units.get('units', '-')} ({units.get('from_cache', '-')}) "
-                     f"| [{len(provenance['files'])} files]({folder}/) |")
+                     f"| [{len(provenance['files'])} files]({folder}/provenance.json) |")
     return lines
 
 
