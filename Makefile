@@ -95,6 +95,7 @@ reproduce: $(addprefix notebook-,$(STEMS))
 PARAMS ?=
 $(addprefix notebook-,$(STEMS)): notebook-%: data
 	$(PY) -m avalib.runs $* --profile $(PROFILE) $(PARAMS)
+	$(if $(filter default,$(PROFILE)),$(PY) -m avalib.front_page)
 
 # pytest over avalib, then every notebook at its smoke parameters under nbval (results go to
 # build/): tests/expected/<stem>.ipynb is the notebook with the smoke parameters injected and the

@@ -4,7 +4,7 @@ first (each paper's verdicts counted), then one compact matrix of one-word verdi
 the claims table that holds its numbers, then the runs behind them. Every number on the page is
 read from a file under ``results/``; nothing is typed by hand.
 
-    python -m avalib.front_page        # writes results/README.md (make reproduce does)
+    python -m avalib.front_page        # writes results/README.md and README.md's generated part
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pandas as pd
 
 from avalib.atomic import write_text
 from avalib.claims import CLAIM_COLUMNS, EQUIVALENT, FAILS, FEW_SEEDS, HOLDS, INCONCLUSIVE
+from avalib.download import REPOSITORY_ROOT
 from avalib.results import published_root
 
 ORDER = (HOLDS, EQUIVALENT, FAILS, INCONCLUSIVE)
@@ -173,7 +174,58 @@ def write_front_page(root: Path | None = None) -> Path:
     return write_text(root / "README.md", front_page(root))
 
 
+# README.md's part that the results write: between these two lines, replaced by ``readme_block``.
+README_START = "<!-- generated from results/ by `python -m avalib.front_page`: do not edit by hand -->"
+README_END = "<!-- end of the generated part -->"
+
+
+def readme_block(root: Path) -> str:
+    """The notebooks' costs and findings for README.md, from the committed results: per notebook
+    the compute its units took, the wall time of its execution, and its verdicts counted."""
+    findings, _ = _sections(root)
+    lines = [README_START, "",
+             "| notebook | compute (its units, as trained) | wall (this execution) | finished |",
+             "| --- | --- | --- | --- |"]
+    for path in sorted(root.glob("*/provenance.json")):
+        provenance = json.loads(path.read_text())
+        folder = path.parent.name
+        units = provenance.get("units") or {}
+        lines.append(f"| [`{folder}`](results/{folder}/{folder}.ipynb) | {_minutes(units.get('unit_seconds'))} "
+                     f"| {_minutes(provenance['wall_seconds'])} | {provenance['ended_utc'][:10]} |")
+    lines += ["", "Verdicts (every cell of every claims table; [`results/README.md`](results/README.md) "
+              "shows them claim by claim):", ""]
+    lines += [line for sentence in findings for line in _wrapped(sentence, bullet=True)]
+    for file, caption in KEY_TABLES:
+        if (root / file).exists():
+            lines += ["", *_wrapped(f"{caption} ([`{file}`](results/{file})):"), "",
+                      (root / file).read_text().rstrip()]
+    return "\n".join([*lines, "", README_END])
+
+
+# The tables README.md shows whole (results-relative path, what it answers).
+KEY_TABLES = [
+    ("01_nguyen_bm_tables/readings_vs_paper.md", "How close each protocol comes to the paper's Tables "
+     "1-2 and 3: the share of cells within the agreement band of the printed value, and the mean and "
+     "largest absolute difference"),
+    ("01_nguyen_bm_tables/trivial_baselines.md", "What the balance metric rewards: the BM of trivial "
+     "images, under the authors' code and under eq. 17 as printed"),
+    ("02_latent_space/step1_over_seeds.md", "Zemouri's step 1 over seeds: the latent classifier's "
+     "test accuracy and the KL per dataset and K_z"),
+]
+
+
+def update_readme(readme: Path, root: Path) -> Path:
+    """Replace README.md's generated part with ``readme_block`` of ``root``."""
+    text = readme.read_text()
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    return write_text(readme, text[:start] + readme_block(root) + text[end:])
+
+
 if __name__ == "__main__":
     if sys.argv[1:]:
         sys.exit("usage: python -m avalib.front_page")
-    print(f"wrote {write_front_page()}")
+    root = published_root()
+    print(f"wrote {write_front_page(root)}")
+    readme = root.parent / "README.md"
+    if root.resolve() == (REPOSITORY_ROOT / "results").resolve() and readme.exists():
+        print(f"wrote {update_readme(readme, root)}")

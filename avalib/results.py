@@ -167,6 +167,8 @@ class RunRecord:
         with atomic_path(self.path(f"{name}.csv")) as temporary:
             rounded.to_csv(temporary, index=index)
         shown = rounded if markdown is None else markdown
+        if shown.columns.nlevels > 1:                  # "accuracy mean", not ('accuracy', 'mean')
+            shown = shown.set_axis([" ".join(str(p) for p in c if str(p)) for c in shown.columns], axis=1)
         if index and shown.index.nlevels > 1:          # one column per level, not tuples
             shown = shown.reset_index()
             index = False
