@@ -118,12 +118,44 @@ def _sections(root: Path) -> tuple[list[str], list[str]]:
                          *_wrapped(f"One row per claim{', one column per condition' if len(conditions) > 1 else ''}; "
                                    f"the numbers behind each cell (effect, 95 % interval over seeds, seeds, the "
                                    f"seeds an undecided claim would need): [`{evidence}`]({evidence}).{only}"), "",
+                         *_notes(rows),
                          *_matrix(rows.assign(row=rows.section + ": " + rows.claim
                                               + rows.measured.str.extract(r"^([a-z_ ]+(?: \(SD shown\))?):",
                                                                           expand=False).fillna("").map(
                                                   lambda m: f" [{m}]" if m else "")),
                                   ["row"], "condition", "claim"), ""]
     return findings, sections
+
+
+NEAR = 10           # an undecided claim this many seeds or fewer from a verdict is named
+
+
+def _short(row) -> str:
+    """A claim named in a sentence: its section and first words, and its condition."""
+    words = row.claim if len(row.claim) <= 60 else row.claim[:57].rsplit(" ", 1)[0] + " ..."
+    return f"{row.section} \"{words}\"" + (f" ({row.condition})" if row.condition else "")
+
+
+def _notes(rows: pd.DataFrame) -> list[str]:
+    """Sentences under a paper's heading: the undecided claims within NEAR seeds of a verdict (the
+    power estimate of its claims table) and the seed-sensitive ones."""
+    lines = []
+    if "seeds_needed" in rows:
+        needed = pd.to_numeric(rows.seeds_needed, errors="coerce")
+        near = rows[(needed <= NEAR) & rows.verdict.map(kind).eq(INCONCLUSIVE)]
+        if len(near):
+            named = "; ".join(f"{_short(r)}: {int(float(r.seeds_needed))} seeds for \"{r.seeds_needed_for}\""
+                              for r in near.itertuples())
+            lines += [*_wrapped(f"Undecided but within {NEAR} seeds of a verdict (a power estimate from the "
+                                f"observed effect and spread): {named}."), ""]
+    if "seed_sensitive" in rows:
+        sensitive = rows[rows.seed_sensitive.astype(str).eq("True") & rows.verdict.eq(INCONCLUSIVE)]
+        if len(sensitive):
+            named = "; ".join(_short(r) for r in sensitive.itertuples())
+            lines += [*_wrapped(f"Undecided and seed-sensitive (the per-seed differences vary more than their "
+                                f"distance from the tested value, so the seeds' spread, itself uncertain, "
+                                f"decides where they fall): {named}."), ""]
+    return lines
 
 
 def _minutes(seconds) -> str:
