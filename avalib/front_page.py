@@ -162,6 +162,13 @@ def _minutes(seconds) -> str:
     return f"{seconds / 60:.1f} min" if seconds is not None else "-"
 
 
+def _provenances(root: Path):
+    """(results folder, its provenance, the cost of its units) of every notebook run."""
+    for path in sorted(root.glob("*/provenance.json")):
+        provenance = json.loads(path.read_text())
+        yield path.parent.name, provenance, provenance.get("units") or {}
+
+
 def _runs(root: Path) -> list[str]:
     lines = ["## The runs behind these numbers", "",
              *_wrapped("Compute: the seconds every unit of work took when it was trained, summed "
@@ -169,10 +176,7 @@ def _runs(root: Path) -> list[str]:
                        "execution of the notebook."), "",
              "| notebook | commit | finished | compute | wall | units (from cache) | files |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for path in sorted(root.glob("*/provenance.json")):
-        provenance = json.loads(path.read_text())
-        folder = path.parent.name
-        units = provenance.get("units") or {}
+    for folder, provenance, units in _provenances(root):
         lines.append(f"| [`{folder}`]({folder}/{folder}.ipynb) | `{provenance['git_commit'][:12]}` "
                      f"| {provenance['ended_utc']} | {_minutes(units.get('unit_seconds'))} "
                      f"| {_minutes(provenance['wall_seconds'])} "
@@ -218,10 +222,7 @@ def readme_block(root: Path) -> str:
     lines = [README_START, "",
              "| notebook | compute (its units, as trained) | wall (this execution) | finished |",
              "| --- | --- | --- | --- |"]
-    for path in sorted(root.glob("*/provenance.json")):
-        provenance = json.loads(path.read_text())
-        folder = path.parent.name
-        units = provenance.get("units") or {}
+    for folder, provenance, units in _provenances(root):
         lines.append(f"| [`{folder}`](results/{folder}/{folder}.ipynb) | {_minutes(units.get('unit_seconds'))} "
                      f"| {_minutes(provenance['wall_seconds'])} | {provenance['ended_utc'][:10]} |")
     lines += ["", "Verdicts (every cell of every claims table; [`results/README.md`](results/README.md) "
