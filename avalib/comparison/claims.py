@@ -84,19 +84,21 @@ def sd_ratio_interval(left: np.ndarray, right: np.ndarray, level: float = 0.95,
 
 def _hybrids(table: pd.DataFrame, dataset: str) -> list[str]:
     """The models of ``dataset`` beside GAN and VAE (the Zemouri hybrid, the AVA variants) that
-    were trained at every seed the VAE was: a first-seed-only twin's one value is not a mean over
+    were trained at as many seeds as the fewer of the two: a first-seed-only twin's one value is not a mean over
     seeds and would read as one beside the others (``lean_coincidence`` reports the twins)."""
-    seeds = table.loc[(dataset, "VAE"), "seeds"]
+    seeds = min(table.loc[(dataset, model), "seeds"] for model in ("GAN", "VAE"))
     return [model for (d, model) in table.index
             if d == dataset and model not in ("GAN", "VAE") and table.loc[(d, model), "seeds"] >= seeds]
 
 
-def _paired(runs: pd.DataFrame, dataset: str, model: str, other: str, column: str):
-    """``column`` of ``model`` and of ``other`` at the seeds both were trained with, seed by seed."""
+def _paired(runs: pd.DataFrame, dataset: str, model: str, other: str, column: str, with_seeds: bool = False):
+    """``column`` of ``model`` and of ``other`` at the seeds both were trained with, seed by seed
+    (and those seeds)."""
     rows = runs[runs.dataset == dataset]
     both = rows[rows.model == model][["seed", column]].merge(
         rows[rows.model == other][["seed", column]], on="seed", suffixes=("", "_other")).sort_values("seed")
-    return both[column].to_numpy(dtype=float), both[f"{column}_other"].to_numpy(dtype=float)
+    values = both[column].to_numpy(dtype=float), both[f"{column}_other"].to_numpy(dtype=float)
+    return (*values, both.seed.to_numpy()) if with_seeds else values
 
 
 def aspects(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[rule.Claim]]:
@@ -288,8 +290,7 @@ def ava_differences(runs: pd.DataFrame) -> pd.DataFrame:
             for claim, _, column, _, compared, _ in AVA_TESTS:
                 if compared not in ("values", "log"):
                     continue
-                left, right = _paired(runs, dataset, model, "VAE", column)
-                seeds = runs[(runs.dataset == dataset) & (runs.model == model)].sort_values("seed").seed
+                left, right, seeds = _paired(runs, dataset, model, "VAE", column, with_seeds=True)
                 difference = np.log(left / right) if compared == "log" else left - right
                 margin = _ava_equivalence(runs, dataset, column, compared)
                 rows += [{"dataset": dataset, "model": model,

@@ -101,16 +101,22 @@ def score_run(config: ComparisonConfig, judge_config: DomainClassifierConfig, sa
 
 def run_comparison(models, datasets, seeds, base: ComparisonConfig,
                    judge_config: DomainClassifierConfig, sample_count: int,
-                   scheduler: str | None = None, threads: int = 1, first_seed_only=()):
-    """Train and score every (dataset, model, seed), and the ``first_seed_only`` models at the
-    first seed, as units of work on ``scheduler`` (``avalib.fanout``). Returns (runs frame,
+                   scheduler: str | None = None, threads: int = 1, first_seed_only=(),
+                   focus: tuple = ((), (), ())):
+    """Train and score every (dataset, model, seed), the ``first_seed_only`` models at the first
+    seed, and ``focus`` = (datasets, models, seeds): those models on those datasets at those
+    further seeds, as units of work on ``scheduler`` (``avalib.fanout``). Returns (runs frame,
     samples and interpolation images of the first seed, each keyed by (dataset, model name))."""
     for dataset in datasets:                          # the judges, before any worker needs them
         domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
+    focus_datasets, focus_models, focus_seeds = focus
     configs = [dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
                for dataset in datasets
                for name, its_seeds in [*((m, seeds) for m in models), *((m, seeds[:1]) for m in first_seed_only)]
                for seed in its_seeds]
+    configs += [dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
+                for dataset in datasets if dataset in focus_datasets
+                for name in focus_models for seed in focus_seeds if seed not in seeds]
     units = compute(score_run, [{"config": c, "judge_config": judge_config,
                                  "sample_count": sample_count} for c in configs],
                     scheduler, threads, "comparison runs")

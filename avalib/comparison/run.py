@@ -21,6 +21,9 @@ class ComparisonRun(Run):
     models: list[str]
     lean_twins: list[str]
     seeds: list[int]
+    focus_datasets: list[str]
+    focus_models: list[str]
+    focus_seeds: list[int]
     include_cifar10: bool
     train_size: int | None
     epochs: int
@@ -39,6 +42,9 @@ class ComparisonRun(Run):
         distinct("models", self.models, TRAINERS)
         distinct("lean_twins", self.lean_twins, TRAINERS, empty=True)
         distinct("seeds", self.seeds, minimum=0)
+        distinct("focus_datasets", self.focus_datasets, self.datasets, empty=True)
+        distinct("focus_models", self.focus_models, self.models, empty=True)
+        distinct("focus_seeds", self.focus_seeds, minimum=0, empty=True)
         at_least("train_size", self.train_size, 1, optional=True)
         at_least("test_size", self.test_size, 1)
         at_least("judge_train_size", self.judge_train_size, 1, optional=True)
