@@ -145,13 +145,15 @@ def grouped_bars_figure(panels: dict, errors: dict | None = None, columns: int =
         frame.plot.bar(ax=axis, yerr=error, capsize=2, width=0.8, rot=0, legend=False)
         bars = len(frame.columns)
         offset = lambda column: -0.4 + (column + 0.5) * 0.8 / bars
+        labelled = False
         for column, label in enumerate(frame.columns):
             for group, index in enumerate(frame.index):
                 x = group + offset(column)
                 if points is not None and name in points:
                     values = [v for v in (points[name].loc[index, label] or ()) if v == v]
                     axis.plot([x] * len(values), values, "o", color="black", markersize=2.2, alpha=0.6,
-                              zorder=3, label="one seed" if group == column == 0 and values else None)
+                              zorder=3, label=None if labelled or not values else "one seed")
+                    labelled = labelled or bool(values)
                 note = "" if notes is None or name not in notes else notes[name].loc[index, label]
                 if note and frame.loc[index, label] != frame.loc[index, label]:
                     axis.text(x, 0, note, rotation=90, ha="center", va="bottom", fontsize=7, color="dimgray")

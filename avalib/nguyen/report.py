@@ -140,21 +140,24 @@ def where_readings_part(tables: pd.DataFrame, first: str = "reference",
     return difference.where(difference.abs() > AGREEMENT_BAND)
 
 
+PRINTED = "the paper's Table 3"          # Fig. 6's bars of the printed values, beside our protocols
+
+
 def figure_6_panels(summary_3: pd.DataFrame, protocols, per_seed: pd.DataFrame | None = None):
     """Fig. 6 as bar panels, one per Table 3 statistic: (panels, errors, points, notes), each a
-    model x (paper, protocols...) frame; the errors are our SD over seeds (the paper prints none:
+    model x (the printed values, protocols...) frame; the errors are our SD over seeds (the paper prints none:
     0), the points each seed's value (``per_seed``, Table 3 per seed), the notes "diverged (k of n
     seeds)" where seeds diverged."""
     panels, errors, points, notes = {}, {}, {}, {}
     for statistic in STATISTICS:
-        panels[statistic] = pd.DataFrame({"paper": paper_table_3().loc[statistic]} | {
+        panels[statistic] = pd.DataFrame({PRINTED: paper_table_3().loc[statistic]} | {
             p: summary_3.loc[p, ("mean", statistic)] for p in protocols}).loc[MODELS]
-        errors[statistic] = pd.DataFrame({"paper": 0.0} | {
+        errors[statistic] = pd.DataFrame({PRINTED: 0.0} | {
             p: summary_3.loc[p, ("sd_over_seeds", statistic)] for p in protocols}).loc[MODELS]
         if per_seed is not None:
             values = {p: {m: per_seed.loc[(p, m), statistic].to_numpy().tolist() for m in MODELS}
                       for p in protocols}
-            points[statistic] = pd.DataFrame({"paper": {m: [] for m in MODELS}} | values).loc[MODELS]
+            points[statistic] = pd.DataFrame({PRINTED: {m: [] for m in MODELS}} | values).loc[MODELS]
             notes[statistic] = points[statistic].map(
                 lambda v: f"diverged ({sum(x != x for x in v)} of {len(v)} seeds)" if any(x != x for x in v) else "")
     return panels, errors, points, notes
