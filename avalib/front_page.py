@@ -118,14 +118,23 @@ def _sections(root: Path) -> tuple[list[str], list[str]]:
                          *_wrapped(f"One row per claim{', one column per condition' if len(conditions) > 1 else ''}; "
                                    f"the numbers behind each cell (effect, 95 % interval over seeds, seeds, the "
                                    f"seeds an undecided claim would need): [`{evidence}`]({evidence}).{only}"), "",
-                         *_notes(rows),
-                         *_matrix(rows.assign(row=rows.section + ": " + rows.claim
-                                              + rows.measured.str.extract(r"^([a-z_ ]+(?: \(SD shown\))?):",
-                                                                          expand=False).fillna("").map(
-                                                  lambda m: f" [{m}]" if m else "")),
-                                  ["row"], "condition", "claim"), ""]
+                         *_notes(rows)]
+            named = rows.assign(row=rows.section + ": " + rows.claim
+                                + rows.measured.str.extract(r"^([a-z_ ]+(?: \(SD shown\))?):", expand=False)
+                                .fillna("").map(lambda m: f" [{m}]" if m else ""))
+            sections += [*_matrix(named, ["row"], "condition", "claim"), ""]
+            for column, words in SECOND_VERDICTS.items():
+                if column in rows:
+                    sections += [*_wrapped(words), "",
+                                 *_matrix(named.assign(verdict=named[column]), ["row"], "condition", "claim"), ""]
     return findings, sections
 
+
+# A claims table's further verdict column, shown as a second matrix, with what it asks.
+SECOND_VERDICTS = {"verdict_vs_authors_spread": (
+    "The same claims judged so that a difference smaller than the authors' own run-to-run spread "
+    "does not count (a strict claim holds only beyond it): a claim that holds above but not here "
+    "rests on a difference the paper's own runs cannot resolve.")}
 
 NEAR = 10           # an undecided claim this many seeds or fewer from a verdict is named
 
