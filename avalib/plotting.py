@@ -216,7 +216,7 @@ def paired_differences_figure(frame, row: str, column: str, group: str, value: s
     line, and +-``margin`` (a column, one value per panel) shaded: the equivalence band."""
     rows, columns = list(dict.fromkeys(frame[row])), list(dict.fromkeys(frame[column]))
     figure, axes = plt.subplots(len(rows), len(columns), squeeze=False,
-                                figsize=(4.2 * len(columns), 3.2 * len(rows)))
+                                figsize=(4.2 * len(columns), 3.4 * len(rows)))
     for axis_row, row_value in zip(axes, rows):
         for axis, column_value in zip(axis_row, columns):
             part = frame[(frame[row] == row_value) & (frame[column] == column_value)]
@@ -232,7 +232,7 @@ def paired_differences_figure(frame, row: str, column: str, group: str, value: s
                 axis.plot([position - 0.25, position + 0.25], [np.nanmean(values)] * 2, color="tab:red",
                           linewidth=2, label="mean over seeds" if position == 0 else None)
             axis.set_xticks(range(len(groups)), groups, rotation=30, ha="right", fontsize=9)
-            axis.set_title(f"{row_value}: {words(column_value)}", fontsize=10)
+            axis.set_title(f"{row_value}\n{words(column_value)}", fontsize=10)   # two lines: never wider than the panel
             axis.grid(axis="y", alpha=0.3)
             axis.tick_params(axis="y", labelsize=8)
     if title:
