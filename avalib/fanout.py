@@ -73,12 +73,12 @@ def ledger() -> dict[str, float]:
     return {**_LEDGER, "unit_seconds": round(_LEDGER["unit_seconds"], 1)}
 
 
-def _record(outcome: tuple[Any, float, bool]) -> Any:
+def _record(outcome: tuple[Any, float, bool]) -> tuple[Any, bool]:
     result, seconds, from_cache = outcome
     _LEDGER["units"] += 1
     _LEDGER["from_cache"] += int(from_cache)
     _LEDGER["unit_seconds"] += seconds
-    return result
+    return result, from_cache
 
 
 def _worker_environment() -> dict[str, Any]:
@@ -140,20 +140,24 @@ def _short(key: dict[str, Any]) -> str:
 def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | None = None,
             threads: int = 1, label: str = "units") -> list:
     """``[function(**key) for key in keys]``, run where ``scheduler`` says; one progress line per
-    finished unit with the elapsed time and an estimate of what is left."""
+    finished unit with the elapsed time and an estimate of what is left: the wall time per unit
+    computed so far times the units still to come (a unit loaded from the cache takes no time, so
+    a resumed sweep is not promised an end it cannot keep)."""
     scheduler = resolve_scheduler(scheduler)
-    start, results = time.perf_counter(), {}
+    start, results, computed = time.perf_counter(), {}, [0]
 
-    def finished(index: int) -> None:
+    def finished(index: int, outcome: tuple[Any, float, bool]) -> None:
+        results[index], from_cache = _record(outcome)
+        computed[0] += not from_cache
         elapsed = time.perf_counter() - start
-        left = elapsed / len(results) * (len(keys) - len(results))
-        log(f"{label}: {len(results)}/{len(keys)} done ({_short(keys[index])}), "
-            f"{elapsed / 60:.1f} min elapsed, ~{left / 60:.1f} min left")
+        left = (f"~{elapsed / computed[0] * (len(keys) - len(results)) / 60:.1f} min left"
+                if computed[0] else "all from the cache so far")
+        log(f"{label}: {len(results)}/{len(keys)} done ({_short(keys[index])}"
+            f"{', from the cache' if from_cache else ''}), {elapsed / 60:.1f} min elapsed, {left}")
 
     if scheduler == "serial":
         for index, key in enumerate(keys):
-            results[index] = _record(_unit(function, threads, key))
-            finished(index)
+            finished(index, _unit(function, threads, key))
         return [results[i] for i in range(len(keys))]
     from dask.distributed import as_completed
 
@@ -161,6 +165,5 @@ def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | Non
         futures = {client.submit(_unit, function, threads, key, pure=False): index
                    for index, key in enumerate(keys)}
         for future in as_completed(futures):
-            results[futures[future]] = _record(future.result())
-            finished(futures[future])
+            finished(futures[future], future.result())
     return [results[i] for i in range(len(keys))]

@@ -72,3 +72,15 @@ def test_slurm_without_dask_jobqueue_names_the_extra_to_install(monkeypatch):
                         lambda name, *a: None if name == "dask_jobqueue" else real(name, *a))
     with pytest.raises(ValueError, match=r"needs dask-jobqueue.*pip install -e '\.\[cluster\]'"):
         fanout.resolve_scheduler("slurm:4")
+
+
+def test_the_estimate_of_what_is_left_counts_computed_units_only(monkeypatch):
+    """Units loaded from the cache take no time: a resumed sweep's estimate comes from the units
+    it computed, and says so while it has computed none."""
+    lines = []
+    monkeypatch.setattr(fanout, "log", lines.append)
+    monkeypatch.setattr(fanout, "_unit", lambda function, threads, key: (key["x"], 1.0, key["x"] < 2))
+    assert fanout.compute(None, [{"x": x} for x in range(4)], "serial") == [0, 1, 2, 3]
+    assert lines[0].startswith("units: 1/4 done (x=0, from the cache)")
+    assert lines[1].endswith("all from the cache so far")
+    assert "from the cache" not in lines[2] and lines[2].endswith("min left")
