@@ -85,3 +85,27 @@ def test_a_notebook_run_by_hand_never_writes_into_the_published_results(monkeypa
 def test_an_unknown_profile_is_named_with_the_allowed_ones():
     with pytest.raises(ValueError, match=r"profile='big' is unknown; allowed: smoke, default, paper"):
         results.RunRecord(example("97_bad", profile="big"))
+
+
+def test_provenance_calls_a_checkout_dirty_for_code_not_for_what_runs_write(tmp_path, monkeypatch):
+    """A default run rewrites results/ and README.md's generated part: the next run's provenance
+    still names a clean commit; a changed module does not."""
+    import subprocess
+    from avalib import results as results_module
+
+    def git(*arguments):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *arguments], cwd=tmp_path,
+                       check=True, capture_output=True)
+
+    (tmp_path / "results").mkdir()
+    for name in ("README.md", "results/README.md", "code.py"):
+        (tmp_path / name).write_text("x\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "start")
+    monkeypatch.setattr(results_module, "REPOSITORY_ROOT", tmp_path)
+    (tmp_path / "README.md").write_text("y\n")
+    (tmp_path / "results" / "README.md").write_text("y\n")
+    assert not results_module._git_commit().endswith("+uncommitted-changes")
+    (tmp_path / "code.py").write_text("y\n")
+    assert results_module._git_commit().endswith("+uncommitted-changes")
