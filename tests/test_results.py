@@ -3,6 +3,7 @@
 import dataclasses
 import hashlib
 import json
+import subprocess
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -90,9 +91,6 @@ def test_an_unknown_profile_is_named_with_the_allowed_ones():
 def test_provenance_calls_a_checkout_dirty_for_code_not_for_what_runs_write(tmp_path, monkeypatch):
     """A default run rewrites results/ and README.md's generated part: the next run's provenance
     still names a clean commit; a changed module does not."""
-    import subprocess
-    from avalib import results as results_module
-
     def git(*arguments):
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *arguments], cwd=tmp_path,
                        check=True, capture_output=True)
@@ -103,9 +101,9 @@ def test_provenance_calls_a_checkout_dirty_for_code_not_for_what_runs_write(tmp_
     git("init", "-q")
     git("add", ".")
     git("commit", "-qm", "start")
-    monkeypatch.setattr(results_module, "REPOSITORY_ROOT", tmp_path)
+    monkeypatch.setattr(results, "REPOSITORY_ROOT", tmp_path)
     (tmp_path / "README.md").write_text("y\n")
     (tmp_path / "results" / "README.md").write_text("y\n")
-    assert not results_module._git_commit().endswith("+uncommitted-changes")
+    assert not results._git_commit().endswith("+uncommitted-changes")
     (tmp_path / "code.py").write_text("y\n")
-    assert results_module._git_commit().endswith("+uncommitted-changes")
+    assert results._git_commit().endswith("+uncommitted-changes")
