@@ -84,10 +84,10 @@ def _git_commit() -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPOSITORY_ROOT, text=True,
                                 capture_output=True, check=True).stdout.strip()
-        # results/ and the prose (README.md's generated part) are what default runs write, not
-        # code: a run after another run stays "clean"
+        # results/ and README.md (its generated part) are what default runs write, not code: a
+        # run after another run stays "clean"; any other change (docs included) is recorded
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
-                                ".", ":!results", ":!*.md"],
+                                ".", ":!results", ":!README.md"],
                                cwd=REPOSITORY_ROOT, text=True, capture_output=True).stdout.strip()
         return commit + ("+uncommitted-changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):

@@ -96,7 +96,7 @@ def test_provenance_calls_a_checkout_dirty_for_code_not_for_what_runs_write(tmp_
                        check=True, capture_output=True)
 
     (tmp_path / "results").mkdir()
-    for name in ("README.md", "results/README.md", "code.py"):
+    for name in ("README.md", "results/README.md", "code.py", "notes.md"):
         (tmp_path / name).write_text("x\n")
     git("init", "-q")
     git("add", ".")
@@ -105,5 +105,8 @@ def test_provenance_calls_a_checkout_dirty_for_code_not_for_what_runs_write(tmp_
     (tmp_path / "README.md").write_text("y\n")
     (tmp_path / "results" / "README.md").write_text("y\n")
     assert not results._git_commit().endswith("+uncommitted-changes")
+    (tmp_path / "notes.md").write_text("y\n")
+    assert results._git_commit().endswith("+uncommitted-changes")
+    git("checkout", "-q", "--", "notes.md")
     (tmp_path / "code.py").write_text("y\n")
     assert results._git_commit().endswith("+uncommitted-changes")
