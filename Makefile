@@ -90,6 +90,9 @@ data: $(STAMP)
 reproduce: $(addprefix notebook-,$(STEMS))
 	$(if $(filter default,$(PROFILE)),$(PY) -m avalib.front_page)
 
+# Notebook 05 builds on notebook 03's published run: under make reproduce it waits for it.
+notebook-05_zemouri_more_seeds: | $(if $(filter reproduce,$(MAKECMDGOALS)),notebook-03_beta_gamma_ablation)
+
 # One notebook, safely (avalib/runs.py): parameters checked before a kernel starts, then run in
 # build/staging/ and published whole only on success. PARAMS='-p seeds "[0, 1]"' sets parameters.
 PARAMS ?=

@@ -36,6 +36,9 @@ from avalib.device import describe as describe_device
 from avalib.download import REPOSITORY_ROOT
 
 RESULTS_DIR_VARIABLE = "AVALIB_RESULTS_DIR"
+# Where ``avalib.runs`` will publish the running notebook (its kernel's results folder is a staging
+# folder): a notebook that builds on another's results finds them beside it (``earlier_results``).
+PUBLISHED_DIR_VARIABLE = "AVALIB_PUBLISHED_DIR"
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -78,6 +81,24 @@ def results_root() -> Path:
     JupyterLab, by papermill or nbconvert) never writes into the published ``results/``."""
     override = os.environ.get(RESULTS_DIR_VARIABLE)
     return Path(override) if override else INTERACTIVE_ROOT
+
+
+def earlier_results(stem: str, profile: str) -> Path:
+    """The results folder of notebook ``stem`` at ``profile`` that a later notebook builds on:
+    beside this run's own folder (``results_root()``: the smoke run of ``make test``) when a
+    finished run is there, else beside the folder ``avalib.runs`` will publish this run to, else
+    where it publishes that profile (``results/`` for the default). A run is finished when its ``provenance.json`` exists and names ``profile``."""
+    published = REPOSITORY_ROOT / ("results" if check_profile(profile) == "default" else f"build/results-{profile}")
+    publishing = os.environ.get(PUBLISHED_DIR_VARIABLE)
+    places = [results_root() / stem, *([Path(publishing) / stem] if publishing else []), published / stem]
+    places = list(dict.fromkeys(places))
+    for folder in places:
+        record = folder / "provenance.json"
+        if record.exists() and json.loads(record.read_text())["parameters"].get("profile") == profile:
+            return folder
+    raise FileNotFoundError(f"notebook {stem} has no finished run at profile={profile!r} in "
+                            f"{' or '.join(str(p.relative_to(REPOSITORY_ROOT)) if p.is_relative_to(REPOSITORY_ROOT) else str(p) for p in places)}: "
+                            f"run `make notebook-{stem} PROFILE={profile}` first")
 
 
 def _git_commit() -> str:

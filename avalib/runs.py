@@ -29,7 +29,7 @@ import yaml
 from avalib.download import REPOSITORY_ROOT
 from avalib.follow import Follow
 from avalib.training import PROGRESS_VARIABLE
-from avalib.results import RESULTS_DIR_VARIABLE, check_profile, published_root
+from avalib.results import PUBLISHED_DIR_VARIABLE, RESULTS_DIR_VARIABLE, check_profile, published_root
 
 NOTEBOOKS = REPOSITORY_ROOT / "notebooks"
 # Each notebook's parameters class (module:name, imported when asked for).
@@ -37,7 +37,8 @@ RUNS = {"00_datasets": "avalib.parameters:DatasetsRun",
         "01_nguyen_bm_tables": "avalib.nguyen.run:NguyenRun",
         "02_latent_space": "avalib.zemouri.run:LatentSpaceRun",
         "03_beta_gamma_ablation": "avalib.zemouri.run:AblationRun",
-        "04_vae_vs_gan": "avalib.comparison.run:ComparisonRun"}
+        "04_vae_vs_gan": "avalib.comparison.run:ComparisonRun",
+        "05_zemouri_more_seeds": "avalib.zemouri.run:MoreSeedsRun"}
 
 
 def run_class(stem: str):
@@ -113,8 +114,10 @@ def run(stem: str, profile: str = "default", overrides: dict[str, Any] | None = 
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     progress = staging_root / f"{stem}.progress"          # beside the results, never in them
-    previous = {name: os.environ.get(name) for name in (RESULTS_DIR_VARIABLE, PROGRESS_VARIABLE)}
+    variables = (RESULTS_DIR_VARIABLE, PROGRESS_VARIABLE, PUBLISHED_DIR_VARIABLE)
+    previous = {name: os.environ.get(name) for name in variables}
     os.environ[RESULTS_DIR_VARIABLE] = str(staging_root)
+    os.environ[PUBLISHED_DIR_VARIABLE] = str(final_root)
     os.environ[PROGRESS_VARIABLE] = str(progress)
     try:
         with Follow(progress):

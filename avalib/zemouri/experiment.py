@@ -226,9 +226,17 @@ def budget_pilot(base: ZemouriConfig, betas, seeds, steps, judge_config: DomainC
                  test_count: int, scheduler: str | None = None, threads: int = 1) -> pd.DataFrame:
     """Learning curves of the beta claims' metrics (FOCUS dataset, K_z = 2, gamma = 0): one unit
     per (beta, seed), on ``scheduler``; one row per (beta, seed, Algorithm 2 iterations)."""
-    domain_classifier(dataclasses.replace(judge_config, dataset=FOCUS))
     configs = [dataclasses.replace(base, dataset=FOCUS, latent_size=FOCUS_LATENT_SIZE, gamma=0.0,
                                    beta=b, seed=s) for s in seeds for b in betas]
+    return pilot_curves(configs, steps, judge_config, test_count, scheduler, threads)
+
+
+def pilot_curves(configs: list[ZemouriConfig], steps, judge_config: DomainClassifierConfig,
+                 test_count: int, scheduler: str | None = None, threads: int = 1) -> pd.DataFrame:
+    """``step2_learning_curve`` of every config, as units on ``scheduler`` (the warm-ups first);
+    one row per (config, Algorithm 2 iterations)."""
+    for dataset in dict.fromkeys(c.dataset for c in configs):   # the judges, before any worker
+        domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
     compute(units.warm_start, [{"config": c} for c in dict.fromkeys(c.stage("warmup") for c in configs)],
             scheduler, threads, "pilot warm-ups")
     curves = compute(step2_learning_curve, [{"config": c, "steps": tuple(steps),

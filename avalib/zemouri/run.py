@@ -98,3 +98,17 @@ class AblationRun(ZemouriRun):
         return {**super().configure(),
                 "judge": DomainClassifierConfig(self.datasets[0], train_size=self.judge_train_size,
                                                 epochs=self.judge_epochs)}
+
+
+@dataclass(frozen=True)
+class MoreSeedsRun(Run):
+    """Notebook 05: the seeds notebook 03's power estimates ask for, where at most ``max_seeds``;
+    the configs are notebook 03's own (its ``provenance.json``), so only these are parameters."""
+
+    stem: ClassVar[str] = "05_zemouri_more_seeds"
+    max_seeds: int
+    threads: int
+    scheduler: str | None
+
+    def check(self):
+        at_least("max_seeds", self.max_seeds, 2)

@@ -1,0 +1,229 @@
+"""More seeds for the claims of notebook 03 that a few more seeds would decide (notebook 05).
+
+Notebook 03 reports, for every inconclusive claim, the seeds its observed effect and spread would
+need to reach a verdict at the table's Holm level (``seeds_needed``, a power estimate). Here every
+such claim with ``seeds_needed <= max_seeds`` is given that many seeds: its settings at seeds
+0 .. n-1, those notebook 03 measured read from its tables (``metrics.csv``, ``budget_pilot.csv``),
+the others trained with notebook 03's own configs (read from its ``provenance.json``, so the two
+cannot differ). The pooled table is judged again by ``avalib.zemouri.claims.verdicts``, the same
+claims and the same Holm family as notebook 03's; a claim that shares the added settings (e.g. D
+shares A's beta = 0 settings) is judged on them too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from avalib.claims import INCONCLUSIVE
+from avalib.download import REPOSITORY_ROOT
+from avalib.zemouri import experiment
+from avalib.zemouri.claims import RESTORED, verdicts
+from avalib.zemouri.focus import FOCUS, FOCUS_LATENT_SIZE, LARGE_BETAS
+from avalib.zemouri.run import AblationRun
+from avalib.zemouri.trainer import ZemouriConfig
+
+SOURCE = "03_beta_gamma_ablation"
+SETTING_INDEX = experiment.SETTING_INDEX
+CONDITION = re.compile(r"n_dis = (\d+), (\d+) Algorithm 2 iterations")
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """Notebook 03's finished run: its parameters, claims, and every metrics row its claims read
+    (the sweep's, and the budget pilot's at the longest budget, as notebook 03 pools them)."""
+
+    folder: Path
+    run: AblationRun
+    claims: pd.DataFrame
+    measured: pd.DataFrame
+    git_commit: str
+
+    @classmethod
+    def read(cls, folder: Path) -> "Source":
+        provenance = json.loads((folder / "provenance.json").read_text())
+        recorded = provenance["parameters"]
+        run = AblationRun(**{name: recorded[name] for name in AblationRun.parameter_names()})
+        metrics = pd.read_csv(folder / "metrics.csv")
+        pilot_file = folder / "budget_pilot.csv"
+        pilot = pd.read_csv(pilot_file) if pilot_file.exists() else pd.DataFrame(columns=metrics.columns)
+        if len(pilot):
+            pilot = pilot[(pilot.step2_steps == max(run.pilot_steps))
+                          & ~pilot.step2_steps.isin(metrics.step2_steps)]
+        measured = pd.concat([metrics, pilot[[c for c in metrics.columns if c in pilot]]], ignore_index=True)
+        return cls(folder, run, pd.read_csv(folder / "claims.csv"), measured, provenance["git_commit"])
+
+    @property
+    def where(self) -> str:
+        """The folder, relative to the repository (provenance never holds a machine's paths)."""
+        return os.path.relpath(self.folder, REPOSITORY_ROOT)
+
+    def summary(self) -> pd.Series:
+        """What the pooled claims build on, in a few numbers."""
+        return pd.Series({"folder": self.where, "datasets": ", ".join(self.run.datasets),
+                          "seeds (every setting a claim uses)": ", ".join(map(str, self.run.seeds)),
+                          "focus seeds": ", ".join(map(str, self.run.focus_seeds)),
+                          "metrics rows": len(self.measured), "claims": len(self.claims)})
+
+    @property
+    def budget(self) -> str:
+        """The words notebook 03 gave its sweep's budget (the ``budget`` of its first claim)."""
+        return str(self.claims.budget.iloc[0])
+
+
+def wanted(claims: pd.DataFrame, max_seeds: int) -> pd.DataFrame:
+    """The inconclusive claims whose power estimate asks for more seeds than they have, and at
+    most ``max_seeds``."""
+    needed = pd.to_numeric(claims.seeds_needed, errors="coerce")
+    keep = (claims.verdict.astype(str).str.startswith(INCONCLUSIVE) & (needed <= max_seeds)
+            & (needed > claims.seeds))
+    return claims[keep]
+
+
+def variant(condition: str, sweep: tuple[int, int]) -> tuple[int, int]:
+    """(n_dis, Algorithm 2 iterations) of a claim's condition; "" is the sweep's own, ``sweep``."""
+    found = CONDITION.search(condition) if isinstance(condition, str) else None
+    return (int(found[1]), int(found[2])) if found else sweep
+
+
+def settings(section: str, condition: str, run: AblationRun) -> tuple[list[ZemouriConfig], bool]:
+    """The settings (seed left at the base's) a claim of section 4.4 reads at ``condition``, and
+    whether they are budget-pilot runs (scored along one run, as notebook 03 measures the longest
+    budget) rather than sweep settings. A at the sweep's budget: beta = gamma = 0 on every
+    dataset and K_z (D too); C: the large betas at every gamma; B: the focus at every beta."""
+    base = run.base
+    n_dis, steps = variant(condition, (base.n_dis, base.step2_steps))
+    at = dataclasses.replace(base, n_dis=n_dis, step2_steps=steps)
+    letter = section.split("(")[-1].rstrip(")")
+    pilot = (steps != base.step2_steps and steps not in run.focus_step2_steps
+             and run.pilot_steps and steps == max(run.pilot_steps))
+    if letter in ("A", "D"):
+        grid = [(d, k, 0.0, 0.0) for d in run.datasets for k in run.latent_sizes]
+    elif letter == "C":
+        grid = [(d, k, g, b) for d in run.datasets for k in run.latent_sizes
+                for g in run.gammas for b in LARGE_BETAS if b in run.betas]
+    elif letter.startswith("B"):
+        betas = run.pilot_betas if pilot else run.betas
+        grid = [(FOCUS, FOCUS_LATENT_SIZE, 0.0, b) for b in betas]
+    else:
+        raise ValueError(f"claim section {section!r}: no settings known (allowed: A, B0-B4, C, D)")
+    return [dataclasses.replace(at, dataset=d, latent_size=k, gamma=g, beta=b) for d, k, g, b in grid], bool(pilot)
+
+
+def _key(config: ZemouriConfig) -> tuple:
+    return (config.dataset, config.latent_size, config.n_dis, config.step2_steps, config.gamma,
+            config.beta, config.seed)
+
+
+def plan(chosen: pd.DataFrame, source: Source) -> tuple[list[ZemouriConfig], list[ZemouriConfig]]:
+    """(sweep settings, pilot runs) to train: each chosen claim's settings at seeds 0 ..
+    seeds_needed - 1, less those notebook 03 measured; each setting once."""
+    have = {tuple(row) for row in source.measured[SETTING_INDEX].itertuples(index=False)}
+    sweep, pilot = {}, {}
+    for claim in chosen.itertuples():
+        configs, is_pilot = settings(claim.section, claim.condition, source.run)
+        for seed in range(int(claim.seeds_needed)):
+            for config in configs:
+                config = dataclasses.replace(config, seed=seed)
+                if _key(config) not in have:
+                    (pilot if is_pilot else sweep)[_key(config)] = config
+    order = lambda configs: sorted(configs.values(), key=lambda c: (c.seed, c.dataset, c.latent_size))
+    return order(sweep), order(pilot)
+
+
+def train(sweep: list[ZemouriConfig], pilot: list[ZemouriConfig], source: Source,
+          scheduler: str | None = None, threads: int = 1) -> pd.DataFrame:
+    """The metrics rows of the planned settings, trained and scored as notebook 03 does (its test
+    images, its judge; a pilot run scored at every pilot budget, its longest kept)."""
+    run, frames = source.run, []
+    if sweep:
+        frames.append(experiment.sweep(sweep, run.test_size, 1, run.judge, scheduler, threads)[0])
+    if pilot:
+        base = [dataclasses.replace(c, step2_steps=run.base.step2_steps) for c in pilot]
+        curves = experiment.pilot_curves(base, run.pilot_steps, run.judge, run.test_size, scheduler, threads)
+        frames.append(curves[curves.step2_steps == max(run.pilot_steps)])
+    columns = list(source.measured.columns)
+    return (pd.concat(frames, ignore_index=True)[columns] if frames
+            else pd.DataFrame(columns=columns))
+
+
+def reproduction_setting(source: Source) -> ZemouriConfig:
+    """Notebook 03's first measured setting (its first dataset and K_z, beta = gamma = 0, its
+    first seed), to train again here: pooling seeds from two runs is sound only where the same
+    seed gives the same numbers."""
+    run = source.run
+    return dataclasses.replace(run.base, dataset=run.datasets[0], latent_size=run.latent_sizes[0],
+                               beta=0.0, gamma=0.0, seed=run.seeds[0])
+
+
+def reproduction_check(source: Source, added: pd.DataFrame, config: ZemouriConfig) -> pd.DataFrame:
+    """``config``'s metrics as notebook 03 measured them and as trained here, one row per metric."""
+    def row(frame):
+        return frame.set_index(SETTING_INDEX).loc[[_key(config)]].iloc[0]
+    metrics = [c for c in source.measured.columns if c not in SETTING_INDEX]
+    return pd.DataFrame({"notebook 03": row(source.measured)[metrics].astype(float),
+                         "here": row(added)[metrics].astype(float).round(5)}).assign(
+        difference=lambda f: f["here"] - f["notebook 03"])
+
+
+def pooled(source: Source, added: pd.DataFrame) -> pd.DataFrame:
+    """Notebook 03's rows and the added ones, ``notebook`` saying where each was measured; a
+    setting both measured (the reproduction check) counts once, as 03's."""
+    have = pd.MultiIndex.from_frame(source.measured[SETTING_INDEX])
+    new = added[~pd.MultiIndex.from_frame(added[SETTING_INDEX]).isin(have)]
+    return pd.concat([source.measured.assign(notebook=SOURCE[:2]), new.assign(notebook="05")],
+                     ignore_index=True)
+
+
+def judged_again(source: Source, rows: pd.DataFrame, chosen: pd.DataFrame, evidence: str) -> pd.DataFrame:
+    """Every claim of notebook 03 judged on the pooled rows (its rule, its Holm family), kept where
+    the seeds changed or the claim was chosen; with notebook 03's seeds and verdict beside."""
+    claims = verdicts(rows.drop(columns="notebook"), budget=source.budget)
+    key = ["section", "condition"]
+    before = source.claims.set_index(key)[["seeds", "verdict"]].rename(
+        columns={"seeds": "seeds_in_03", "verdict": "verdict_in_03"})
+    claims = claims.join(before, on=key)
+    picked = claims.set_index(key).index.isin(chosen.set_index(key).index)
+    claims["chosen"] = picked
+    claims["evidence"] = evidence
+    return claims[picked | (claims.seeds != claims.seeds_in_03)].reset_index(drop=True)
+
+
+def seed_differences(rows: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """Per seed, the difference each re-judged claim of A, C and B3 tests (A: K_z = 100's pixel
+    MSE minus K_z = 2's; C: agreement at gamma = 0.1 minus gamma = 0; B3: agreement at beta = 0.1
+    minus beta = 0), one row per (claim, condition, pair, seed), for the figure."""
+    out, sweep = [], tuple(int(v) for v in rows.groupby(["n_dis", "step2_steps"]).size().idxmax())
+
+    def add(claim, pair, left, right, column, margin=math.nan):
+        a, b = (rows[(rows[list(w)] == pd.Series(w)).all(axis=1)].set_index("seed")[column]
+                for w in (left, right))
+        for seed in sorted(set(a.index) & set(b.index)):
+            out.append({"claim": f"{claim.section}, {claim.condition}", "pair": pair, "seed": seed,
+                        "difference": float(a[seed] - b[seed]), "margin": margin,
+                        "metric": f"{column} (difference per seed)"})
+
+    for claim in claims.itertuples():
+        n_dis, steps = variant(claim.condition, sweep)
+        letter = claim.section.split("(")[-1].rstrip(")")
+        at = {"n_dis": n_dis, "step2_steps": steps}
+        if letter == "A":
+            for d in dict.fromkeys(rows.dataset):
+                add(claim, d, {**at, "dataset": d, "Kz": 100, "beta": 0.0, "gamma": 0.0},
+                    {**at, "dataset": d, "Kz": 2, "beta": 0.0, "gamma": 0.0}, "pixel_mse")
+        elif letter == "C":
+            for d in dict.fromkeys(rows.dataset):
+                for k in sorted(set(rows.Kz)):
+                    for b in LARGE_BETAS:
+                        add(claim, f"{d} K_z={k} beta={b}", {**at, "dataset": d, "Kz": k, "beta": b, "gamma": 0.1},
+                            {**at, "dataset": d, "Kz": k, "beta": b, "gamma": 0.0}, "label_agreement", RESTORED)
+        elif letter == "B3":
+            add(claim, "beta 0.1 - beta 0", {**at, "dataset": FOCUS, "Kz": 2, "beta": 0.1, "gamma": 0.0},
+                {**at, "dataset": FOCUS, "Kz": 2, "beta": 0.0, "gamma": 0.0}, "label_agreement")
+    return pd.DataFrame(out, columns=["claim", "pair", "seed", "difference", "margin", "metric"])
