@@ -74,11 +74,13 @@ def _matrix(frame: pd.DataFrame, rows: list[str], column: str, label: str) -> li
 
 
 PLURAL = {HOLDS: "hold", EQUIVALENT: "equivalent", FAILS: "do not hold", INCONCLUSIVE: "inconclusive"}
+SINGULAR = {HOLDS: "holds", EQUIVALENT: "equivalent", FAILS: "does not hold", INCONCLUSIVE: "inconclusive"}
 
 
 def _sentence(paper: str, counts: dict[str, int], cells: str) -> str:
     total = sum(counts.values())
-    parts = [f"{counts[answer]} {PLURAL[answer]}" for answer in ORDER if counts[answer]]
+    parts = [f"{counts[answer]} {(SINGULAR if counts[answer] == 1 else PLURAL)[answer]}"
+             for answer in ORDER if counts[answer]]
     return f"**{paper}**: of {total} {cells}, " + ", ".join(parts) + "."
 
 
@@ -92,10 +94,21 @@ def _claims(root: Path) -> list[tuple[str, pd.DataFrame]]:
     return found
 
 
+AGAIN = re.compile(r"^verdict_in_(\d\d)$")     # a table judging an earlier notebook's claims again
+
+
+def _judged_again(tables: list[tuple[str, pd.DataFrame]]) -> dict[str, str]:
+    """Notebook number -> the folder whose claims table judges its claims again on more seeds."""
+    return {found[1]: folder for folder, frame in tables for column in frame.columns
+            if (found := AGAIN.match(column))}
+
+
 def _sections(root: Path) -> tuple[list[str], list[str]]:
     """(the findings' sentences, the matrices), one of each per (notebook, paper)."""
     findings, sections = [], []
-    for folder, frame in _claims(root):
+    tables = _claims(root)
+    again = _judged_again(tables)
+    for folder, frame in tables:
         for paper, rows in frame.groupby("paper", sort=False):
             ava = rows.evidence.str.endswith(AVA_ON_REAL_IMAGES)
             if ava.all() and (root / folder / AVA_ON_REAL_IMAGES).exists():
@@ -118,12 +131,20 @@ def _sections(root: Path) -> tuple[list[str], list[str]]:
                          *_wrapped(f"One row per claim{', one column per condition' if len(conditions) > 1 else ''}; "
                                    f"the numbers behind each cell (effect, 95 % interval over seeds, seeds, the "
                                    f"seeds an undecided claim would need): [`{evidence}`]({evidence}).{only}"), "",
-                         *_notes(rows)]
+                         *_notes(rows, again.get(folder[:2]))]
+            earlier = [AGAIN.match(c)[1] for c in rows.columns if AGAIN.match(c)]
+            if earlier:
+                sections += [*_wrapped(f"These cells judge claims of notebook {earlier[0]} again, on the seeds its "
+                                       f"power estimates asked for pooled with its own, by the same rule and "
+                                       f"Holm family; they replace its cells for the same claim and condition. "
+                                       f"The second matrix is notebook {earlier[0]}'s verdict on its seeds."), ""]
             named = rows.assign(row=rows.section + ": " + rows.claim
                                 + rows.measured.str.extract(r"^([a-z_ ]+(?: \(SD shown\))?):", expand=False)
                                 .fillna("").map(lambda m: f" [{m}]" if m else ""))
             sections += [*_matrix(named, ["row"], "condition", "claim"), ""]
-            for column, words in SECOND_VERDICTS.items():
+            for column, words in [*SECOND_VERDICTS.items(),
+                                  *[(c, f"Notebook {AGAIN.match(c)[1]}'s verdicts, on its own seeds:")
+                                    for c in rows.columns if AGAIN.match(c)]]:
                 if column in rows:
                     sections += [*_wrapped(words), "",
                                  *_matrix(named.assign(verdict=named[column]), ["row"], "condition", "claim"), ""]
@@ -145,9 +166,10 @@ def _short(row) -> str:
     return f"{row.section} \"{words}\"" + (f" ({row.condition})" if row.condition else "")
 
 
-def _notes(rows: pd.DataFrame) -> list[str]:
+def _notes(rows: pd.DataFrame, again: str | None = None) -> list[str]:
     """Sentences under a paper's heading: the undecided claims within NEAR seeds of a verdict (the
-    power estimate of its claims table) and the seed-sensitive ones."""
+    power estimate of its claims table; ``again``: the folder that runs those seeds) and the
+    seed-sensitive ones."""
     lines = []
     if "seeds_needed" in rows:
         needed = pd.to_numeric(rows.seeds_needed, errors="coerce")
@@ -155,8 +177,10 @@ def _notes(rows: pd.DataFrame) -> list[str]:
         if len(near):
             named = "; ".join(f"{_short(r)}: {int(float(r.seeds_needed))} seeds for \"{r.seeds_needed_for}\""
                               for r in near.itertuples())
+            later = (f" Notebook {again} runs those seeds: [`{again}/claims.csv`]({again}/claims.csv)."
+                     if again else "")
             lines += [*_wrapped(f"Undecided but within {NEAR} seeds of a verdict (a power estimate from the "
-                                f"observed effect and spread): {named}."), ""]
+                                f"observed effect and spread): {named}.{later}"), ""]
     if "seed_sensitive" in rows:
         sensitive = rows[rows.seed_sensitive.astype(str).eq("True") & rows.verdict.eq(INCONCLUSIVE)]
         if len(sensitive):

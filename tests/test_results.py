@@ -61,12 +61,28 @@ def test_the_front_page_counts_the_verdicts_and_shows_one_word_per_condition(tmp
     page = front_page.front_page(tmp_path)
     assert "## Paper A (2020): notebook 98_claims" in page
     flowing = " ".join(page.split())
-    assert "of 4 claim x condition cells (4 conditions), 1 hold, 1 equivalent, 2 inconclusive" in flowing
+    assert "of 4 claim x condition cells (4 conditions), 1 holds, 1 equivalent, 2 inconclusive" in flowing
     assert "| claim | protocol 1 | protocol 2 | protocol 3 | protocol 4 |" in page
     row = next(line for line in page.splitlines() if line.startswith("| 4: X beats Y"))
     assert row == "| 4: X beats Y | holds | inconclusive | diverged (3 of 5 seeds) | equivalent |"
     assert "[`98_claims/claims.csv`](98_claims/claims.csv)" in flowing
     assert max(len(line) for line in page.splitlines() if not line.startswith("|")) <= 100
+
+
+def test_a_table_that_judges_earlier_claims_again_is_named_from_both_sections(tmp_path, monkeypatch):
+    monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
+    for stem, verdict, extra in (("98_claims", "inconclusive", {}),
+                                 ("99_again", "holds", {"verdict_in_98": "inconclusive"})):
+        record = results.RunRecord(example(stem, profile="default"))
+        test = claims.Claim("Paper A (2020)", "4", "X beats Y", "X - Y = +0.1", "paired t", verdict,
+                            f"{stem}/claims.csv", "protocol 1", seeds=3, seeds_needed=5.0,
+                            seeds_needed_for="holds")
+        record.table("claims", claims.claims_frame([test], [extra]), index=False)
+        record.finish()
+    flowing = " ".join(front_page.front_page(tmp_path).split())
+    assert "Notebook 99_again runs those seeds: [`99_again/claims.csv`](99_again/claims.csv)." in flowing
+    assert "These cells judge claims of notebook 98 again" in flowing
+    assert "Notebook 98's verdicts, on its own seeds: | claim | protocol 1 | | --- | --- | | 4: X beats Y | inconclusive |" in flowing
 
 
 def test_only_the_default_profile_publishes_into_committed_results(monkeypatch):
