@@ -94,6 +94,7 @@ def _claims(root: Path) -> list[tuple[str, pd.DataFrame]]:
     return found
 
 
+CHECK = "reproduction_check.csv"                 # a later run's setting of the earlier one, trained again
 AGAIN = re.compile(r"^verdict_in_(\d\d)$")     # a table judging an earlier notebook's claims again
 
 
@@ -137,7 +138,10 @@ def _sections(root: Path) -> tuple[list[str], list[str]]:
                 sections += [*_wrapped(f"These cells judge claims of notebook {earlier[0]} again, on the seeds its "
                                        f"power estimates asked for pooled with its own, by the same rule and "
                                        f"Holm family; they replace its cells for the same claim and condition. "
-                                       f"The second matrix is notebook {earlier[0]}'s verdict on its seeds."), ""]
+                                       f"The second matrix is notebook {earlier[0]}'s verdict on its seeds."
+                                       + (f" Whether one seed gives the same numbers in both runs (their machines "
+                                          f"are in each `provenance.json`): [`{folder}/{CHECK}`]({folder}/{CHECK})."
+                                          if (root / folder / CHECK).exists() else "")), ""]
             named = rows.assign(row=rows.section + ": " + rows.claim
                                 + rows.measured.str.extract(r"^([a-z_ ]+(?: \(SD shown\))?):", expand=False)
                                 .fillna("").map(lambda m: f" [{m}]" if m else ""))
