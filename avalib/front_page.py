@@ -133,12 +133,13 @@ def _sections(root: Path) -> tuple[list[str], list[str]]:
                                    f"the numbers behind each cell (effect, 95 % interval over seeds, seeds, the "
                                    f"seeds an undecided claim would need): [`{evidence}`]({evidence}).{only}"), "",
                          *_notes(rows, again.get(folder[:2]))]
-            earlier = [AGAIN.match(c)[1] for c in rows.columns if AGAIN.match(c)]
+            earlier = {column: found[1] for column in rows.columns if (found := AGAIN.match(column))}
             if earlier:
-                sections += [*_wrapped(f"These cells judge claims of notebook {earlier[0]} again, on the seeds its "
+                number = next(iter(earlier.values()))
+                sections += [*_wrapped(f"These cells judge claims of notebook {number} again, on the seeds its "
                                        f"power estimates asked for pooled with its own, by the same rule and "
                                        f"Holm family; they replace its cells for the same claim and condition. "
-                                       f"The second matrix is notebook {earlier[0]}'s verdict on its seeds."
+                                       f"The second matrix is notebook {number}'s verdict on its seeds."
                                        + (f" Whether one seed gives the same numbers in both runs (their machines "
                                           f"are in each `provenance.json`): [`{folder}/{CHECK}`]({folder}/{CHECK})."
                                           if (root / folder / CHECK).exists() else "")), ""]
@@ -147,8 +148,7 @@ def _sections(root: Path) -> tuple[list[str], list[str]]:
                                 .fillna("").map(lambda m: f" [{m}]" if m else ""))
             sections += [*_matrix(named, ["row"], "condition", "claim"), ""]
             for column, words in [*SECOND_VERDICTS.items(),
-                                  *[(c, f"Notebook {AGAIN.match(c)[1]}'s verdicts, on its own seeds:")
-                                    for c in rows.columns if AGAIN.match(c)]]:
+                                  *[(c, f"Notebook {n}'s verdicts, on its own seeds:") for c, n in earlier.items()]]:
                 if column in rows:
                     sections += [*_wrapped(words), "",
                                  *_matrix(named.assign(verdict=named[column]), ["row"], "condition", "claim"), ""]

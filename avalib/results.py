@@ -87,7 +87,8 @@ def earlier_results(stem: str, profile: str) -> Path:
     """The results folder of notebook ``stem`` at ``profile`` that a later notebook builds on:
     beside this run's own folder (``results_root()``: the smoke run of ``make test``) when a
     finished run is there, else beside the folder ``avalib.runs`` will publish this run to, else
-    where it publishes that profile (``results/`` for the default). A run is finished when its ``provenance.json`` exists and names ``profile``."""
+    where it publishes that profile (``results/`` for the default). A run is finished when its
+    ``provenance.json`` exists and names ``profile``."""
     published = REPOSITORY_ROOT / ("results" if check_profile(profile) == "default" else f"build/results-{profile}")
     publishing = os.environ.get(PUBLISHED_DIR_VARIABLE)
     places = [results_root() / stem, *([Path(publishing) / stem] if publishing else []), published / stem]
@@ -96,8 +97,8 @@ def earlier_results(stem: str, profile: str) -> Path:
         record = folder / "provenance.json"
         if record.exists() and json.loads(record.read_text())["parameters"].get("profile") == profile:
             return folder
-    raise FileNotFoundError(f"notebook {stem} has no finished run at profile={profile!r} in "
-                            f"{' or '.join(str(p.relative_to(REPOSITORY_ROOT)) if p.is_relative_to(REPOSITORY_ROOT) else str(p) for p in places)}: "
+    named = " or ".join(os.path.relpath(place, REPOSITORY_ROOT) for place in places)
+    raise FileNotFoundError(f"notebook {stem} has no finished run at profile={profile!r} in {named}: "
                             f"run `make notebook-{stem} PROFILE={profile}` first")
 
 

@@ -100,7 +100,7 @@ def settings(section: str, condition: str, run: AblationRun) -> tuple[list[Zemou
     base = run.base
     n_dis, steps = variant(condition, (base.n_dis, base.step2_steps))
     at = dataclasses.replace(base, n_dis=n_dis, step2_steps=steps)
-    letter = section.split("(")[-1].rstrip(")")
+    letter = _letter(section)
     pilot = (steps != base.step2_steps and steps not in run.focus_step2_steps
              and run.pilot_steps and steps == max(run.pilot_steps))
     if letter in ("A", "D"):
@@ -117,8 +117,13 @@ def settings(section: str, condition: str, run: AblationRun) -> tuple[list[Zemou
 
 
 def _key(config: ZemouriConfig) -> tuple:
-    return (config.dataset, config.latent_size, config.n_dis, config.step2_steps, config.gamma,
-            config.beta, config.seed)
+    """A setting as its row's SETTING_INDEX values (``experiment._setting_columns``)."""
+    return tuple(experiment._setting_columns(config)[column] for column in SETTING_INDEX)
+
+
+def _letter(section: str) -> str:
+    """The claim's letter in section 4.4: "4.4 (B3)" -> "B3"."""
+    return section.split("(")[-1].rstrip(")")
 
 
 def plan(chosen: pd.DataFrame, source: Source) -> tuple[list[ZemouriConfig], list[ZemouriConfig]]:
@@ -133,8 +138,8 @@ def plan(chosen: pd.DataFrame, source: Source) -> tuple[list[ZemouriConfig], lis
                 config = dataclasses.replace(config, seed=seed)
                 if _key(config) not in have:
                     (pilot if is_pilot else sweep)[_key(config)] = config
-    order = lambda configs: sorted(configs.values(), key=lambda c: (c.seed, c.dataset, c.latent_size))
-    return order(sweep), order(pilot)
+    return tuple(sorted(configs.values(), key=lambda c: (c.seed, c.dataset, c.latent_size))
+                 for configs in (sweep, pilot))
 
 
 def train(sweep: list[ZemouriConfig], pilot: list[ZemouriConfig], source: Source,
@@ -211,7 +216,7 @@ def seed_differences(rows: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
 
     for claim in claims.itertuples():
         n_dis, steps = variant(claim.condition, sweep)
-        letter = claim.section.split("(")[-1].rstrip(")")
+        letter = _letter(claim.section)
         at = {"n_dis": n_dis, "step2_steps": steps}
         if letter == "A":
             for d in dict.fromkeys(rows.dataset):
