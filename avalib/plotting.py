@@ -163,7 +163,7 @@ def grouped_bars_figure(panels: dict, errors: dict | None = None, columns: int =
             axis.set_ylabel(ylabel, fontsize=10)
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
     _finish_panels(figure, axes, len(panels), title)
-    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels),
+    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(shown),
                   fontsize=9, frameon=False)
     return figure
 
@@ -209,36 +209,81 @@ def metric_lines_figure(frame, x: str, metrics: list[str], panel: str, line: lis
     return figure
 
 
-def paired_differences_figure(frame, row: str, column: str, group: str, value: str = "difference",
-                              margin: str | None = "margin", title: str | None = None):
+def _seed_strips(axis, part, group: str, value: str, margin: str | None, across: bool) -> None:
+    """One strip of dots (one per seed) per ``group`` with its mean as a bar, zero as a line and
+    +-``margin`` shaded; ``across``: the groups down the y axis, the differences along x."""
+    groups = list(dict.fromkeys(part[group]))
+    line, span = (axis.axvline, axis.axvspan) if across else (axis.axhline, axis.axhspan)
+    if margin and len(part) and part[margin].notna().any():
+        band = float(part[margin].dropna().iloc[0])
+        span(-band, band, color="tab:green", alpha=0.15, label="equivalence band (+-margin)")
+    line(0, color="black", linewidth=0.8)
+    for position, name in enumerate(groups):
+        values = part[part[group] == name][value].to_numpy(dtype=float)
+        at, bar = [position] * len(values), [position - 0.25, position + 0.25]
+        mean = [np.nanmean(values)] * 2
+        axis.plot(*((values, at) if across else (at, values)), "o", color="tab:blue", alpha=0.6,
+                  markersize=4, label="one seed" if position == 0 else None)
+        axis.plot(*((mean, bar) if across else (bar, mean)), color="tab:red", linewidth=2,
+                  label="mean over seeds" if position == 0 else None)
+    if across:
+        axis.set_yticks(range(len(groups)), groups, fontsize=9)
+        axis.invert_yaxis()                       # the first group on top, as in the table
+    else:
+        axis.set_xticks(range(len(groups)), groups, rotation=30, ha="right", fontsize=9)
+    axis.grid(axis="x" if across else "y", alpha=0.3)
+    axis.tick_params(axis="x" if across else "y", labelsize=8)
+
+
+def _legend_below(figure, axes) -> None:
+    """One legend under the panels: every label any panel has, once."""
+    shown = {}
+    for axis in np.ravel(axes):
+        for handle, name in zip(*axis.get_legend_handles_labels()):
+            shown.setdefault(name, handle)
+    figure.legend(list(shown.values()), list(shown), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(shown),
+                  fontsize=9, frameon=False)
+
+
+def paired_differences_figure(frame, row: str, column: str | None, group: str, value: str = "difference",
+                              margin: str | None = "margin", title: str | None = None, label: str | None = None):
     """Per-seed differences against a baseline: one panel per (``row``, ``column``) value, one
     strip of dots (one per seed) per ``group`` on the x axis with its mean as a bar, zero as a
-    line, and +-``margin`` (a column, one value per panel) shaded: the equivalence band."""
+    line, and +-``margin`` (a column, one value per panel) shaded: the equivalence band.
+    ``column`` None: one panel per ``row`` value, stacked, each as tall as its groups need, the
+    groups down the y axis (their names read across) and the differences along x, named by the
+    panel's ``label`` column."""
+    if column is None:
+        return _stacked_differences(frame, row, group, value, margin, title, label)
     rows, columns = list(dict.fromkeys(frame[row])), list(dict.fromkeys(frame[column]))
     figure, axes = plt.subplots(len(rows), len(columns), squeeze=False,
                                 figsize=(4.2 * len(columns), 3.4 * len(rows)))
     for axis_row, row_value in zip(axes, rows):
         for axis, column_value in zip(axis_row, columns):
             part = frame[(frame[row] == row_value) & (frame[column] == column_value)]
-            groups = list(dict.fromkeys(part[group]))
-            if margin and len(part) and part[margin].notna().any():
-                band = float(part[margin].dropna().iloc[0])
-                axis.axhspan(-band, band, color="tab:green", alpha=0.15, label=f"equivalence band (+-margin)")
-            axis.axhline(0, color="black", linewidth=0.8)
-            for position, name in enumerate(groups):
-                values = part[part[group] == name][value].to_numpy(dtype=float)
-                axis.plot([position] * len(values), values, "o", color="tab:blue", alpha=0.6, markersize=4,
-                          label="one seed" if position == 0 else None)
-                axis.plot([position - 0.25, position + 0.25], [np.nanmean(values)] * 2, color="tab:red",
-                          linewidth=2, label="mean over seeds" if position == 0 else None)
-            axis.set_xticks(range(len(groups)), groups, rotation=30, ha="right", fontsize=9)
+            _seed_strips(axis, part, group, value, margin, across=False)
             axis.set_title(f"{row_value}\n{words(column_value)}", fontsize=10)   # two lines: never wider than the panel
-            axis.grid(axis="y", alpha=0.3)
-            axis.tick_params(axis="y", labelsize=8)
     if title:
         figure.suptitle(title, fontsize=12)
     figure.tight_layout()
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels),
-                  fontsize=9, frameon=False)
+    _legend_below(figure, axes)
+    return figure
+
+
+def _stacked_differences(frame, row: str, group: str, value: str, margin: str | None,
+                         title: str | None, label: str | None):
+    panels = list(dict.fromkeys(frame[row]))
+    sizes = [frame.loc[frame[row] == p, group].nunique() for p in panels]
+    figure, axes = plt.subplots(len(panels), 1, squeeze=False, figsize=(8.5, 1.2 + sum(0.32 * n + 0.9 for n in sizes)),
+                                gridspec_kw={"height_ratios": [n + 2.5 for n in sizes]})
+    for axis, panel in zip(axes[:, 0], panels):
+        part = frame[frame[row] == panel]
+        _seed_strips(axis, part, group, value, margin, across=True)
+        axis.set_title(str(panel), fontsize=10)
+        if label:
+            axis.set_xlabel(words(part[label].iloc[0]), fontsize=9)
+    if title:
+        figure.suptitle(title, fontsize=12)
+    figure.tight_layout()
+    _legend_below(figure, axes)
     return figure

@@ -41,3 +41,19 @@ def test_framed_tiles_draw_the_colour_around_the_image_only():
     assert torch.allclose(tiled[2, 2], torch.tensor(plotting.FRAME_COLOURS["red"]))   # the frame
     assert torch.equal(tiled[4, 4], torch.zeros(3))                                   # the image
     assert torch.equal(tiled[4, 10], torch.ones(3))                # white gap before the next one
+
+
+def test_paired_differences_stack_one_panel_per_claim_with_every_pair_named():
+    frame = pd.DataFrame([{"claim": claim, "pair": f"{claim} pair {p}", "seed": s, "difference": p - s / 10,
+                           "margin": 0.05 if claim == "C" else float("nan"), "metric": f"m{claim} (within a seed)"}
+                          for claim, pairs in (("A", 4), ("C", 16)) for p in range(pairs) for s in range(3)])
+    grid = plotting.paired_differences_figure(frame, row="claim", column="metric", group="pair")
+    assert len(grid.axes) == 4                   # one per (claim, metric), two of them empty
+    figure = plotting.paired_differences_figure(frame, row="claim", column=None, group="pair", label="metric")
+    assert len(figure.axes) == 2
+    a, c = figure.axes
+    assert [t.get_text() for t in c.get_yticklabels()] == [f"C pair {p}" for p in range(16)]
+    assert a.get_xlabel() == "mA (within a seed)" and len(c.patches) == 1 and not a.patches   # the band: C's only
+    assert c.get_position().height > 2 * a.get_position().height   # as tall as its pairs need
+    assert {t.get_text() for t in figure.legends[0].get_texts()} == {
+        "one seed", "mean over seeds", "equivalence band (+-margin)"}

@@ -78,9 +78,16 @@ def test_the_plan_trains_only_the_seeds_notebook_03_did_not_measure():
     chosen = claim_rows(("4.4 (A)", SWEEP, "inconclusive", 3, 5.0), ("4.4 (D)", SWEEP, "inconclusive", 3, 4.0))
     sweep, pilot = more_seeds.plan(chosen, found)
     assert not pilot
-    keys = {(c.dataset, c.latent_size, c.seed) for c in sweep}
-    assert keys == {(d, k, s) for d in ("mnist", "omniglot_alphabets") for k in (2, 100) for s in (3, 4)} - {("mnist", 2, 3)}
-    assert len(sweep) == len(keys)               # a setting two claims share is trained once
+    keys = [(c.dataset, c.latent_size, c.seed, c.gamma, c.beta) for c in sweep]
+    assert len(keys) == len(set(keys))           # a setting two claims share is trained once
+    assert {key[:3] for key in keys} == {(d, k, s) for d in ("mnist", "omniglot_alphabets")
+                                         for k in (2, 100) for s in (3, 4)}
+    # MNIST K_z = 100 at seed 3 is trained here, so 03's rows of MNIST at seed 3 are trained again:
+    # A's pair (K_z = 100 vs 2 at one seed) is then measured on one machine
+    again = {(c.gamma, c.beta) for c in sweep if (c.dataset, c.latent_size, c.seed) == ("mnist", 2, 3)}
+    assert again == set(zip(extra.gamma, extra.beta))
+    assert {(c.dataset, c.latent_size, c.seed, c.gamma, c.beta) for c in sweep if c.seed == 4} == {
+        (d, k, 4, 0.0, 0.0) for d in ("mnist", "omniglot_alphabets") for k in (2, 100)}
 
 
 def test_the_pooled_claims_are_judged_with_notebook_03s_seeds_beside_them():
@@ -88,12 +95,17 @@ def test_the_pooled_claims_are_judged_with_notebook_03s_seeds_beside_them():
     added = metrics(range(3, 8))
     check = more_seeds.reproduction_setting(found)
     assert (check.dataset, check.latent_size, check.beta, check.gamma, check.seed) == ("mnist", 2, 0.0, 0.0, 0)
-    again = found.measured[found.measured.seed == 0].assign(pixel_mse=lambda f: f.pixel_mse + 0.001)
-    rows = more_seeds.pooled(found, pd.concat([added, again], ignore_index=True))
+    key = pd.MultiIndex.from_frame(found.measured[more_seeds.SETTING_INDEX])
+    again = found.measured[key.isin([more_seeds._key(check)])].assign(pixel_mse=lambda f: f.pixel_mse + 0.001)
+    rows = more_seeds.pooled(found, pd.concat([added, again], ignore_index=True), check)
     assert set(rows.notebook) == {"03", "05"} and len(rows) == len(found.measured) + len(added)
-    reproduced = more_seeds.reproduction_check(found, again, check)
-    assert reproduced.loc["pixel_mse", "difference"] == pytest.approx(0.001)
-    assert reproduced.loc["label_agreement", "difference"] == 0
+    twice = more_seeds.measured_twice(found, again)
+    assert len(twice) == len(more_seeds._metrics(found))
+    reproduced = more_seeds.reproduction_check(found, twice)
+    assert reproduced.loc["pixel_mse", "mean |difference|"] == pytest.approx(0.001)
+    assert (reproduced.loc["label_agreement", "identical"], reproduced.loc["pixel_mse", "identical"]) == (1, 0)
+    sd = found.measured.query("dataset == 'mnist' and Kz == 2 and beta == 0 and gamma == 0").pixel_mse.std()
+    assert reproduced.loc["pixel_mse", "SD over seeds (03)"] == pytest.approx(sd)
     chosen = found.claims[found.claims.section == "4.4 (A)"]
     claims = more_seeds.judged_again(found, rows, chosen, evidence="05_zemouri_more_seeds/measured.csv")
     a = claims.set_index("section").loc["4.4 (A)"]
@@ -102,6 +114,18 @@ def test_the_pooled_claims_are_judged_with_notebook_03s_seeds_beside_them():
     assert set(claims.evidence) == {"05_zemouri_more_seeds/measured.csv"}
     differences = more_seeds.seed_differences(rows, claims)
     assert set(differences[differences.claim.str.startswith("4.4 (A)")].seed) == set(range(8))
+
+
+def test_a_block_trained_here_replaces_notebook_03s_rows_of_that_block():
+    found = source()
+    check = more_seeds.reproduction_setting(found)
+    one = found.measured[(found.measured.dataset == "omniglot_alphabets") & (found.measured.seed == 1)
+                         & (found.measured.Kz == 100)].head(1)
+    rows = more_seeds.pooled(found, one, check)
+    block = rows[(rows.dataset == "omniglot_alphabets") & (rows.seed == 1)]
+    assert list(block.notebook) == ["05"]        # no pair of that seed mixes 03's rows with these
+    assert len(rows) == len(found.measured) - ((found.measured.dataset == "omniglot_alphabets")
+                                               & (found.measured.seed == 1)).sum() + 1
 
 
 def test_earlier_results_are_found_beside_this_run_or_where_they_are_published(tmp_path, monkeypatch):

@@ -31,6 +31,7 @@ from avalib.zemouri.trainer import ZemouriConfig
 
 SOURCE = "03_beta_gamma_ablation"
 SETTING_INDEX = experiment.SETTING_INDEX
+BLOCK = ["dataset", "n_dis", "step2_steps", "seed"]   # one machine measures a block's settings (both K_z)
 CONDITION = re.compile(r"n_dis = (\d+), (\d+) Algorithm 2 iterations")
 
 
@@ -126,9 +127,17 @@ def _letter(section: str) -> str:
     return section.split("(")[-1].rstrip(")")
 
 
+def _block(key: tuple) -> tuple:
+    """A setting's block (``BLOCK``): the setting, its K_z, beta and gamma left out."""
+    return tuple(value for column, value in zip(SETTING_INDEX, key) if column in BLOCK)
+
+
 def plan(chosen: pd.DataFrame, source: Source) -> tuple[list[ZemouriConfig], list[ZemouriConfig]]:
     """(sweep settings, pilot runs) to train: each chosen claim's settings at seeds 0 ..
-    seeds_needed - 1, less those notebook 03 measured; each setting once."""
+    seeds_needed - 1 that notebook 03 did not measure, and every setting notebook 03 measured in
+    a block (``BLOCK``: dataset, n_dis, budget, seed) where one is trained here, so that each
+    seed of a block, and so every comparison a claim makes within a seed, is measured on one
+    machine (the same seed can give other numbers on another CPU); each setting once."""
     have = {tuple(row) for row in source.measured[SETTING_INDEX].itertuples(index=False)}
     sweep, pilot = {}, {}
     for claim in chosen.itertuples():
@@ -138,7 +147,14 @@ def plan(chosen: pd.DataFrame, source: Source) -> tuple[list[ZemouriConfig], lis
                 config = dataclasses.replace(config, seed=seed)
                 if _key(config) not in have:
                     (pilot if is_pilot else sweep)[_key(config)] = config
-    return tuple(sorted(configs.values(), key=lambda c: (c.seed, c.dataset, c.latent_size))
+    for planned in (sweep, pilot):
+        blocks = {_block(key): config for key, config in planned.items()}
+        for key in have:
+            if _block(key) in blocks:
+                row = dict(zip(SETTING_INDEX, key))
+                planned[key] = dataclasses.replace(blocks[_block(key)], latent_size=row["Kz"], beta=row["beta"],
+                                                   gamma=row["gamma"])
+    return tuple(sorted(configs.values(), key=lambda c: (c.seed, c.dataset, c.latent_size, c.gamma, c.beta))
                  for configs in (sweep, pilot))
 
 
@@ -167,37 +183,69 @@ def reproduction_setting(source: Source) -> ZemouriConfig:
                                beta=0.0, gamma=0.0, seed=run.seeds[0])
 
 
-def reproduction_check(source: Source, added: pd.DataFrame, config: ZemouriConfig) -> pd.DataFrame:
-    """``config``'s metrics as notebook 03 measured them and as trained here, one row per metric."""
-    def row(frame):
-        return frame.set_index(SETTING_INDEX).loc[[_key(config)]].iloc[0]
-    metrics = [c for c in source.measured.columns if c not in SETTING_INDEX]
-    return pd.DataFrame({"notebook 03": row(source.measured)[metrics].astype(float),
-                         "here": row(added)[metrics].astype(float).round(5)}).assign(
-        difference=lambda f: f["here"] - f["notebook 03"])
+def _metrics(source: Source) -> list[str]:
+    return [c for c in source.measured.columns if c not in SETTING_INDEX]
 
 
-def pooled(source: Source, added: pd.DataFrame) -> pd.DataFrame:
-    """Notebook 03's rows and the added ones, ``notebook`` saying where each was measured; a
-    setting both measured (the reproduction check) counts once, as 03's."""
-    have = pd.MultiIndex.from_frame(source.measured[SETTING_INDEX])
-    new = added[~pd.MultiIndex.from_frame(added[SETTING_INDEX]).isin(have)]
-    return pd.concat([source.measured.assign(notebook=SOURCE[:2]), new.assign(notebook="05")],
-                     ignore_index=True)
+def measured_twice(source: Source, added: pd.DataFrame) -> pd.DataFrame:
+    """Every setting both notebook 03 and this notebook measured, one row per (setting, metric):
+    03's value (its tables hold 5 decimals), this machine's (rounded alike) and the difference."""
+    metrics = _metrics(source)
+    ours, theirs = (frame.set_index(SETTING_INDEX)[metrics].astype(float) for frame in (added, source.measured))
+    both = ours.index.intersection(theirs.index)
+    long = {name: frame.loc[both].stack().rename(name) for name, frame in
+            (("notebook 03", theirs), ("here", ours.round(5)))}
+    frame = pd.concat(long.values(), axis=1)
+    frame.index = frame.index.set_names(SETTING_INDEX + ["metric"])
+    return frame.assign(difference=lambda f: (f["here"] - f["notebook 03"]).round(5))
+
+
+def reproduction_check(source: Source, twice: pd.DataFrame) -> pd.DataFrame:
+    """Per metric, over the settings measured twice (``measured_twice``): how many, how many gave
+    the same 5 decimals, the mean and largest |difference|, and beside them notebook 03's SD over
+    seeds of the same settings (mean over them): a difference of that size acts as another seed."""
+    spread = source.measured.groupby([c for c in SETTING_INDEX if c != "seed"])[_metrics(source)].std()
+    settings = twice.reset_index()
+    rows = {}
+    for metric, part in settings.groupby("metric", sort=False):
+        groups = part[[c for c in SETTING_INDEX if c != "seed"]].itertuples(index=False)
+        sd = spread.loc[list(groups), metric].mean()
+        size = part.difference.abs()
+        rows[metric] = {"settings": len(part), "identical": int((size == 0).sum()),
+                        "mean |difference|": size.mean(), "largest |difference|": size.max(),
+                        "SD over seeds (03)": sd, "mean |difference| / SD": size.mean() / sd if sd else math.nan}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("metric")
+
+
+def pooled(source: Source, added: pd.DataFrame, check: ZemouriConfig) -> pd.DataFrame:
+    """Notebook 03's rows and the added ones, ``notebook`` saying where each was measured: every
+    row of a block (``BLOCK``) trained here is this notebook's, every other row 03's (``check``,
+    trained only to compare, counts as 03's where its block is 03's)."""
+    def blocks(frame):
+        return pd.MultiIndex.from_frame(frame[BLOCK])
+    keys = pd.MultiIndex.from_frame(added[SETTING_INDEX])
+    trained = blocks(added[~keys.isin([_key(check)])]).unique()
+    new = added[blocks(added).isin(trained)]
+    old = source.measured[~blocks(source.measured).isin(trained)]
+    return pd.concat([old.assign(notebook=SOURCE[:2]), new.assign(notebook="05")], ignore_index=True)
 
 
 def judged_again(source: Source, rows: pd.DataFrame, chosen: pd.DataFrame, evidence: str) -> pd.DataFrame:
     """Every claim of notebook 03 judged on the pooled rows (its rule, its Holm family), kept where
-    the seeds changed or the claim was chosen; with notebook 03's seeds and verdict beside."""
+    the claim was chosen or its seeds, verdict or effect changed (a block measured again here
+    moves the claims that read it); with notebook 03's seeds, verdict and effect beside."""
     claims = verdicts(rows.drop(columns="notebook"), budget=source.budget)
     key = ["section", "condition"]
-    before = source.claims.set_index(key)[["seeds", "verdict"]].rename(
-        columns={"seeds": "seeds_in_03", "verdict": "verdict_in_03"})
+    before = source.claims.set_index(key)[["seeds", "verdict", "effect"]].rename(
+        columns={"seeds": "seeds_in_03", "verdict": "verdict_in_03", "effect": "effect_in_03"})
     claims = claims.join(before, on=key)
     picked = claims.set_index(key).index.isin(chosen.set_index(key).index)
     claims["chosen"] = picked
     claims["evidence"] = evidence
-    return claims[picked | (claims.seeds != claims.seeds_in_03)].reset_index(drop=True)
+    effect, earlier = (pd.to_numeric(claims[c], errors="coerce").round(4) for c in ("effect", "effect_in_03"))
+    moved = ~((effect == earlier) | (effect.isna() & earlier.isna()))
+    changed = (claims.seeds != claims.seeds_in_03) | (claims.verdict != claims.verdict_in_03) | moved
+    return claims[picked | changed].reset_index(drop=True)
 
 
 def seed_differences(rows: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
@@ -212,7 +260,7 @@ def seed_differences(rows: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
         for seed in sorted(set(a.index) & set(b.index)):
             out.append({"claim": f"{claim.section}, {claim.condition}", "pair": pair, "seed": seed,
                         "difference": float(a[seed] - b[seed]), "margin": margin,
-                        "metric": f"{column} (difference per seed)"})
+                        "metric": f"{column} (difference within a seed)"})
 
     for claim in claims.itertuples():
         n_dis, steps = variant(claim.condition, sweep)
