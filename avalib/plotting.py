@@ -163,7 +163,7 @@ def grouped_bars_figure(panels: dict, errors: dict | None = None, columns: int =
             axis.set_ylabel(ylabel, fontsize=10)
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
     _finish_panels(figure, axes, len(panels), title)
-    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(shown),
+    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels),
                   fontsize=9, frameon=False)
     return figure
 
