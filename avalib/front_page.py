@@ -140,8 +140,9 @@ def _sections(root: Path) -> tuple[list[str], list[str]]:
                                        f"power estimates asked for pooled with its own, by the same rule and "
                                        f"Holm family; they replace its cells for the same claim and condition. "
                                        f"The second matrix is notebook {number}'s verdict on its seeds."
-                                       + (f" Whether one seed gives the same numbers in both runs (their machines "
-                                          f"are in each `provenance.json`): [`{folder}/{CHECK}`]({folder}/{CHECK})."
+                                       + (f" The settings both runs measured, compared (the same seed need not give "
+                                          f"the same numbers on another machine; each run's is in its "
+                                          f"`provenance.json`): [`{folder}/{CHECK}`]({folder}/{CHECK})."
                                           if (root / folder / CHECK).exists() else "")), ""]
             named = rows.assign(row=rows.section + ": " + rows.claim
                                 + rows.measured.str.extract(r"^([a-z_ ]+(?: \(SD shown\))?):", expand=False)
