@@ -128,12 +128,12 @@ def _sections(root: Path) -> tuple[list[str], list[str]]:
                      else "claim" if len(rows) == 1 else "claims")
             findings.append(_sentence(f"{paper}, notebook {folder}", _counts(rows.verdict), cells))
             only = f" Judged on {conditions[0]} only." if len(conditions) == 1 else ""
+            earlier = {column: found[1] for column in rows.columns if (found := AGAIN.match(column))}
             sections += [f"## {paper}: notebook {folder}", "",
                          *_wrapped(f"One row per claim{', one column per condition' if len(conditions) > 1 else ''}; "
                                    f"the numbers behind each cell (effect, 95 % interval over seeds, seeds, the "
                                    f"seeds an undecided claim would need): [`{evidence}`]({evidence}).{only}"), "",
-                         *_notes(rows, again.get(folder[:2]))]
-            earlier = {column: found[1] for column in rows.columns if (found := AGAIN.match(column))}
+                         *_notes(rows, again.get(folder[:2]), judged_again=bool(earlier))]
             if earlier:
                 number = next(iter(earlier.values()))
                 sections += [*_wrapped(f"These cells judge claims of notebook {number} again, on the seeds its "
@@ -171,10 +171,10 @@ def _short(row) -> str:
     return f"{row.section} \"{words}\"" + (f" ({row.condition})" if row.condition else "")
 
 
-def _notes(rows: pd.DataFrame, again: str | None = None) -> list[str]:
+def _notes(rows: pd.DataFrame, again: str | None = None, judged_again: bool = False) -> list[str]:
     """Sentences under a paper's heading: the undecided claims within NEAR seeds of a verdict (the
-    power estimate of its claims table; ``again``: the folder that runs those seeds) and the
-    seed-sensitive ones."""
+    power estimate of its claims table; ``again``: the folder that runs those seeds; ``judged_again``:
+    the table already pools such seeds, so none are added) and the seed-sensitive ones."""
     lines = []
     if "seeds_needed" in rows:
         needed = pd.to_numeric(rows.seeds_needed, errors="coerce")
@@ -183,7 +183,9 @@ def _notes(rows: pd.DataFrame, again: str | None = None) -> list[str]:
             named = "; ".join(f"{_short(r)}: {int(float(r.seeds_needed))} seeds for \"{r.seeds_needed_for}\""
                               for r in near.itertuples())
             later = (f" Notebook {again} runs those seeds: [`{again}/claims.csv`]({again}/claims.csv)."
-                     if again else "")
+                     if again else " Not run: these claims already had the seeds an earlier estimate "
+                     "asked for, and adding seeds until a verdict comes would be optional stopping."
+                     if judged_again else "")
             lines += [*_wrapped(f"Undecided but within {NEAR} seeds of a verdict (a power estimate from the "
                                 f"observed effect and spread): {named}.{later}"), ""]
     if "seed_sensitive" in rows:

@@ -85,6 +85,21 @@ def test_a_table_that_judges_earlier_claims_again_is_named_from_both_sections(tm
     assert "Notebook 98's verdicts, on its own seeds: | claim | protocol 1 | | --- | --- | | 4: X beats Y | inconclusive |" in flowing
 
 
+def test_a_claim_judged_again_and_still_undecided_is_not_sent_for_more_seeds(tmp_path, monkeypatch):
+    monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
+    for stem, extra in (("98_claims", {}), ("99_again", {"verdict_in_98": "inconclusive"})):
+        record = results.RunRecord(example(stem, profile="default"))
+        test = claims.Claim("Paper A (2020)", "4", "X beats Y", "X - Y = +0.1", "paired t", "inconclusive",
+                            f"{stem}/claims.csv", "protocol 1", seeds=3, seeds_needed=5.0,
+                            seeds_needed_for="holds")
+        record.table("claims", claims.claims_frame([test], [extra]), index=False)
+        record.finish()
+    sections = " ".join(front_page.front_page(tmp_path).split()).split("## Paper A (2020): notebook ")
+    first, again = (next(s for s in sections if s.startswith(stem)) for stem in ("98_claims", "99_again"))
+    assert "Notebook 99_again runs those seeds" in first and "Not run" not in first
+    assert "5 seeds for \"holds\". Not run: these claims already had the seeds an earlier estimate asked for" in again
+
+
 def test_only_the_default_profile_publishes_into_committed_results(monkeypatch):
     monkeypatch.delenv(results.RESULTS_DIR_VARIABLE, raising=False)
     assert results.published_root("default") == results.REPOSITORY_ROOT / "results"
