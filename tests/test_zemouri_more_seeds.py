@@ -146,3 +146,16 @@ def test_earlier_results_are_found_beside_this_run_or_where_they_are_published(t
     assert results.earlier_results("03_beta_gamma_ablation", "smoke") == published   # another profile's
     (beside / "provenance.json").write_text(json.dumps({"parameters": {"profile": "smoke"}}))
     assert results.earlier_results("03_beta_gamma_ablation", "smoke") == beside
+
+
+def test_the_claims_read_the_sweep_and_the_pilots_longest_budget_only():
+    from avalib.zemouri.experiment import judged_rows
+    metrics = pd.DataFrame({"step2_steps": [50, 50], "beta": [0.0, 0.1], "pixel_mse": [1.0, 2.0],
+                            "mean_image_mse": [9.0, 9.0]})
+    pilot = pd.DataFrame({"step2_steps": [25, 50, 400, 400], "beta": [0.0, 0.0, 0.0, 0.1],
+                          "pixel_mse": [5.0, 6.0, 3.0, 4.0]})
+    rows = judged_rows(metrics, pilot, [25, 50, 400])
+    assert list(rows.step2_steps) == [50, 50, 400, 400] and list(rows.pixel_mse) == [1.0, 2.0, 3.0, 4.0]
+    assert list(rows.columns) == list(metrics.columns) and list(rows.index) == [0, 1, 2, 3]
+    assert judged_rows(metrics, pilot, [25, 50]).equals(metrics)        # the longest is the sweep's
+    assert judged_rows(metrics, pd.DataFrame(), []).equals(metrics)     # no pilot at all

@@ -130,13 +130,23 @@ def _scoring_context(judge_config: DomainClassifierConfig, dataset: str, test_co
             float((test.images - test.images.mean(0)).pow(2).mean()))
 
 
-def _setting_columns(config: ZemouriConfig) -> dict:
+def setting_columns(config: ZemouriConfig) -> dict:
+    """A setting as its metrics row's SETTING_INDEX values."""
     return {"dataset": config.dataset, "Kz": config.latent_size, "n_dis": config.n_dis,
             "step2_steps": config.step2_steps, "gamma": config.gamma, "beta": config.beta,
             "seed": config.seed}
 
 
 SETTING_INDEX = ["dataset", "Kz", "n_dis", "step2_steps", "gamma", "beta", "seed"]
+
+
+def judged_rows(metrics: pd.DataFrame, pilot: pd.DataFrame, pilot_steps) -> pd.DataFrame:
+    """The rows section 4.4's claims read: the sweep's ``metrics``, and the budget ``pilot``'s rows
+    at its longest budget (``max(pilot_steps)``) where that is not a budget the sweep trains."""
+    if not len(pilot) or not pilot_steps:
+        return metrics.reset_index(drop=True)
+    longest = pilot[(pilot.step2_steps == max(pilot_steps)) & ~pilot.step2_steps.isin(metrics.step2_steps)]
+    return pd.concat([metrics, longest[[c for c in metrics.columns if c in longest]]], ignore_index=True)
 
 
 def score_setting(config: ZemouriConfig, judge_config: DomainClassifierConfig, test_count: int,
@@ -147,7 +157,7 @@ def score_setting(config: ZemouriConfig, judge_config: DomainClassifierConfig, t
     test, classifier, real_judgement, mean_image_mse = _scoring_context(judge_config, config.dataset,
                                                                         test_count)
     model = units.trained(config)
-    row = {**_setting_columns(config),
+    row = {**setting_columns(config),
            **reconstruction_metrics(model, test.images, test.labels, classifier, real_judgement),
            "mean_image_mse": mean_image_mse}
     shown = reconstruct(model, test.images[:example_count])
@@ -217,7 +227,7 @@ def step2_learning_curve(config: ZemouriConfig, steps, judge_config: DomainClass
     run, rows = trainer.step2(model, pair, steps=0, encoded=units.encoded(model)), []
     for step in sorted(steps):
         _in_eval_mode(run.advance(step).model, lambda: rows.append(
-            {**_setting_columns(config), "step2_steps": step,
+            {**setting_columns(config), "step2_steps": step,
              **reconstruction_metrics(model, test.images, test.labels, classifier, real_judgement)}))
     return rows
 

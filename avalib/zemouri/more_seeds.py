@@ -54,10 +54,7 @@ class Source:
         metrics = pd.read_csv(folder / "metrics.csv")
         pilot_file = folder / "budget_pilot.csv"
         pilot = pd.read_csv(pilot_file) if pilot_file.exists() else pd.DataFrame(columns=metrics.columns)
-        if len(pilot):
-            pilot = pilot[(pilot.step2_steps == max(run.pilot_steps))
-                          & ~pilot.step2_steps.isin(metrics.step2_steps)]
-        measured = pd.concat([metrics, pilot[[c for c in metrics.columns if c in pilot]]], ignore_index=True)
+        measured = experiment.judged_rows(metrics, pilot, run.pilot_steps)
         return cls(folder, run, pd.read_csv(folder / "claims.csv"), measured, provenance["git_commit"])
 
     @property
@@ -118,8 +115,8 @@ def settings(section: str, condition: str, run: AblationRun) -> tuple[list[Zemou
 
 
 def _key(config: ZemouriConfig) -> tuple:
-    """A setting as its row's SETTING_INDEX values (``experiment._setting_columns``)."""
-    return tuple(experiment._setting_columns(config)[column] for column in SETTING_INDEX)
+    """A setting as its row's SETTING_INDEX values (``experiment.setting_columns``)."""
+    return tuple(experiment.setting_columns(config)[column] for column in SETTING_INDEX)
 
 
 def _letter(section: str) -> str:
