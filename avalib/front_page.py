@@ -182,10 +182,12 @@ def _notes(rows: pd.DataFrame, again: str | None = None, judged_again: bool = Fa
         if len(near):
             named = "; ".join(f"{_short(r)}: {int(float(r.seeds_needed))} seeds for \"{r.seeds_needed_for}\""
                               for r in near.itertuples())
-            later = (f" Notebook {again} runs those seeds: [`{again}/claims.csv`]({again}/claims.csv)."
-                     if again else " Not run: these claims already had the seeds an earlier estimate "
-                     "asked for, and adding seeds until a verdict comes would be optional stopping."
-                     if judged_again else "")
+            later = ""
+            if again:
+                later = f" Notebook {again} runs those seeds: [`{again}/claims.csv`]({again}/claims.csv)."
+            elif judged_again:
+                later = (" Not run: these claims already had the seeds an earlier estimate asked for, "
+                         "and adding seeds until a verdict comes would be optional stopping.")
             lines += [*_wrapped(f"Undecided but within {NEAR} seeds of a verdict (a power estimate from the "
                                 f"observed effect and spread): {named}.{later}"), ""]
     if "seed_sensitive" in rows:

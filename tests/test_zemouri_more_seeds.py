@@ -10,6 +10,7 @@ import pytest
 from avalib import results
 from avalib.zemouri import more_seeds
 from avalib.zemouri.claims import verdicts
+from avalib.zemouri.experiment import judged_rows
 from avalib.zemouri.run import AblationRun
 from test_zemouri_claims import synthetic
 
@@ -149,7 +150,6 @@ def test_earlier_results_are_found_beside_this_run_or_where_they_are_published(t
 
 
 def test_the_claims_read_the_sweep_and_the_pilots_longest_budget_only():
-    from avalib.zemouri.experiment import judged_rows
     metrics = pd.DataFrame({"step2_steps": [50, 50], "beta": [0.0, 0.1], "pixel_mse": [1.0, 2.0],
                             "mean_image_mse": [9.0, 9.0]})
     pilot = pd.DataFrame({"step2_steps": [25, 50, 400, 400], "beta": [0.0, 0.0, 0.0, 0.1],

@@ -53,7 +53,7 @@ class Source:
         run = AblationRun(**{name: recorded[name] for name in AblationRun.parameter_names()})
         metrics = pd.read_csv(folder / "metrics.csv")
         pilot_file = folder / "budget_pilot.csv"
-        pilot = pd.read_csv(pilot_file) if pilot_file.exists() else pd.DataFrame(columns=metrics.columns)
+        pilot = pd.read_csv(pilot_file) if pilot_file.exists() else pd.DataFrame()
         measured = experiment.judged_rows(metrics, pilot, run.pilot_steps)
         return cls(folder, run, pd.read_csv(folder / "claims.csv"), measured, provenance["git_commit"])
 
