@@ -202,7 +202,7 @@ def _load_caltech(split: str) -> ImageSet:
 
 
 def _load_cifar10(split: str) -> ImageSet:
-    path = fetch("cifar10")[0]
+    path = fetch("cifar10-python")[0]
     members = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
     try:
         with tarfile.open(path, "r:gz") as archive:

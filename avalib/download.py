@@ -7,7 +7,8 @@ sha256 are checked while it is copied into a temporary file, which is renamed in
 only when both match: no partial or unverified file is ever left there.
 
 Command line: ``python -m avalib.download [DATASET ...]`` fetches the named datasets (all by
-default) and reports, without failing, those that cannot be had offline (CIFAR-10 here).
+default) and reports, without failing, the optional ones that cannot be had (the canonical CIFAR-10
+archive offline, the mirror's CIFAR-10 files online without the mirror).
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ class ManifestEntry:
     sha256: str
     canonical_url: str
     license: str
+    source_here: str = ""
+
+    @property
+    def downloadable(self) -> bool:
+        """Whether ``canonical_url`` is an address to download (a derived file names its origin)."""
+        return self.canonical_url.startswith(("http://", "https://"))
 
 
 def read_manifest(path: Path | None = None) -> list[ManifestEntry]:
@@ -68,7 +75,7 @@ def read_manifest(path: Path | None = None) -> list[ManifestEntry]:
         rows = csv.DictReader(handle, delimiter="\t")
         return [
             ManifestEntry(r["dataset"], r["file"], int(r["bytes"]), r["sha256"].lower(),
-                          r["canonical_url"], r["license"])
+                          r["canonical_url"], r["license"], r.get("source_here") or "")
             for r in rows
         ]
 
@@ -126,12 +133,17 @@ def _open_source(entry: ManifestEntry):
         candidate = Path(mirror) / entry.file
         if candidate.is_file():
             return open(candidate, "rb"), str(candidate)
+    where = f"{MIRROR_VARIABLE}={shown(mirror)!r} has no {entry.file}" if mirror else \
+        f"{MIRROR_VARIABLE} is not set"
+    if not entry.downloadable:
+        raise DataUnavailableError(
+            f"cannot obtain {entry.file}: {where}, and it has no download address (it is "
+            f"{entry.canonical_url}; the copy comes from: {entry.source_here}). Set "
+            f"{MIRROR_VARIABLE} to a folder holding {entry.file}.")
     try:
         request = urllib.request.Request(entry.canonical_url, headers={"User-Agent": "avalib"})
         return urllib.request.urlopen(request, timeout=30), entry.canonical_url
     except (urllib.error.URLError, OSError) as error:
-        where = f"{MIRROR_VARIABLE}={shown(mirror)!r} has no {entry.file}" if mirror else \
-            f"{MIRROR_VARIABLE} is not set"
         raise DataUnavailableError(
             f"cannot obtain {entry.file}: {where}, and downloading {entry.canonical_url} failed "
             f"({error}). Connect to the internet, or set {MIRROR_VARIABLE} to a folder holding "
@@ -168,9 +180,12 @@ def fetch(dataset: str) -> list[Path]:
     return [fetch_file(entry) for entry in entries_for(dataset)]
 
 
-# Datasets a notebook skips, saying so, when their file cannot be had (CIFAR-10 is not in the
-# offline mirror); every other dataset of the manifest is needed by some notebook.
-OPTIONAL_DATASETS = ("cifar10",)
+# Datasets a notebook skips, saying so, when their files cannot be had: CIFAR-10 in two forms, the
+# files of the offline mirror (derived, with no download address) and the canonical archive (a
+# download, not in the mirror); every other dataset of the manifest is needed by some notebook.
+OPTIONAL_DATASETS = ("cifar10", "cifar10-python")
+# Datasets that only a download provides: the offline mirror holds every other file.
+DOWNLOAD_ONLY_DATASETS = ("cifar10-python",)
 
 
 def main(argv: list[str]) -> int:

@@ -37,13 +37,13 @@ def synthetic_cifar(tmp_path, monkeypatch, mirror_dir):
     _archive(archive)
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     lines = download.MANIFEST_PATH.read_text().splitlines()
-    rows = [line if not line.startswith("cifar10\t") else "\t".join(
-        ["cifar10", "cifar10/cifar-10-python.tar.gz", str(archive.stat().st_size), digest,
-         "synthetic", "test"]) for line in lines]
+    rows = [line if not line.startswith("cifar10-python\t") else "\t".join(
+        ["cifar10-python", "cifar10/cifar-10-python.tar.gz", str(archive.stat().st_size), digest,
+         "synthetic", "synthetic", "test"]) for line in lines]
     manifest = tmp_path / "MANIFEST.tsv"
     manifest.write_text("\n".join(rows) + "\n")
     for entry in download.read_manifest(download.MANIFEST_PATH):     # the other datasets: real
-        if entry.dataset != "cifar10":
+        if entry.dataset != "cifar10-python":
             target = mirror / entry.file
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists():
