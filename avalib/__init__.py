@@ -4,6 +4,7 @@ The core, one job a module:
 - ``atomic``     - write-then-rename helper used by every writer in the package.
 - ``download``   - the dataset manifest and verified fetching (mirror or canonical URL).
 - ``data``       - dataset loaders returning float tensors in [0, 1] plus labels.
+- ``numerics``   - portable or native CPU kernels: the variables every process starts with, checked.
 - ``training``   - minibatches, the per-network update, the NaN guard, progress on the terminal.
 - ``latent``     - the Gaussian sampling layer and its KL term.
 - ``device``     - the ``device`` switch (networks and data move; random streams stay on the CPU).
@@ -24,3 +25,8 @@ One subpackage per study:
 """
 
 __version__ = "0.1.0"
+
+# Before anything runs a torch operator: this process's and its children's numerics mode.
+from avalib.numerics import configure as _configure  # noqa: E402
+
+_configure()

@@ -12,8 +12,10 @@ arguments' types, and every ``avalib`` module they import, directly or through a
 package's ``__init__`` included; docstrings and comments left out, so editing prose does not
 retrain; editing a table, a figure or a claim rule, which no unit imports, does not either), the
 torch version,
-the device, the torch thread count and the CPU's vector capability (each can change the last
-bits of a float result). The cache is ``build/cache/`` in the repository (git-ignored) or
+the device, the torch thread count, the CPU's vector capability and the numerics mode
+(``avalib.numerics``; each can change the last bits of a float result), and the sha256 of every
+data file the datasets named in the arguments are loaded from (``data.file_digests``: a replaced
+dataset file is never served models trained on the old one). The cache is ``build/cache/`` in the repository (git-ignored) or
 ``$AVALIB_CACHE_DIR``; delete it to retrain everything. ``$AVALIB_NO_CACHE=1`` computes every
 unit afresh and stores nothing (e.g. to time the training).
 """
@@ -30,11 +32,13 @@ import pickle
 import time
 import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
+from avalib import numerics
 from avalib.atomic import atomic_path
+from avalib.data import file_digests
 from avalib.download import REPOSITORY_ROOT
 
 CACHE_DIR_VARIABLE = "AVALIB_CACHE_DIR"
@@ -152,7 +156,19 @@ def _device(arguments: dict[str, Any]) -> str:
 def machine_key(device: str = "cpu") -> dict[str, Any]:
     """What of the machine can change a result's bits."""
     return {"torch": torch.__version__, "device": device, "torch_threads": torch.get_num_threads(),
-            "cpu_capability": torch.backends.cpu.get_cpu_capability()}
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), **numerics.describe()}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a unit's plain arguments (dataset names among them)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
 
 
 def unit_name(function: Callable) -> str:
@@ -160,14 +176,52 @@ def unit_name(function: Callable) -> str:
 
 
 def unit_key(function: Callable, arguments: dict[str, Any]) -> dict[str, Any]:
-    return {"unit": unit_name(function), "arguments": _plain(arguments),
-            "code": code_version(*_modules(function, arguments)), **machine_key(_device(arguments))}
+    plain = _plain(arguments)
+    return {"unit": unit_name(function), "arguments": plain,
+            "code": code_version(*_modules(function, arguments)), **machine_key(_device(arguments)),
+            "data": file_digests(set(_strings(plain)))}
 
 
 def cache_path(function: Callable, arguments: dict[str, Any]) -> Path:
     key = unit_key(function, arguments)
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
     return cache_dir() / f"{function.__qualname__}-{digest[:16]}.pt"
+
+
+def fingerprint(result: Any) -> str:
+    """sha256 of a unit's result: every tensor's dtype, shape and bytes (a network's by its
+    ``state_dict``), every other value by its repr, walked in a fixed order; two results with the
+    same fingerprint are the same computation bit for bit."""
+    digest = hashlib.sha256()
+
+    def visit(value: Any) -> None:
+        if isinstance(value, torch.nn.Module):
+            visit(value.state_dict())
+        elif isinstance(value, torch.Tensor):
+            tensor = value.detach().cpu().contiguous()
+            digest.update(f"tensor {tensor.dtype} {tuple(tensor.shape)}".encode())
+            digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+        elif isinstance(value, dict):
+            for k in sorted(value, key=str):
+                digest.update(f"key {k!r}".encode())
+                visit(value[k])
+        elif isinstance(value, (list, tuple)):
+            digest.update(f"{type(value).__name__} {len(value)}".encode())
+            for v in value:
+                visit(v)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            digest.update(type(value).__name__.encode())
+            visit({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+        elif hasattr(value, "to_csv"):                       # a pandas table
+            digest.update(value.to_csv().encode())
+        elif hasattr(value, "__dict__") and not isinstance(value, type):
+            digest.update(type(value).__name__.encode())
+            visit(vars(value))
+        else:
+            digest.update(repr(value).encode())
+
+    visit(result)
+    return digest.hexdigest()
 
 
 def timed_unit(function: Callable, **arguments: Any) -> tuple[Any, float, bool]:
@@ -178,6 +232,7 @@ def timed_unit(function: Callable, **arguments: Any) -> tuple[Any, float, bool]:
     from avalib.training import log      # training imports nothing of the cache
 
     if os.environ.get(NO_CACHE_VARIABLE):
+        numerics.pin(torch.get_num_threads())
         start = time.perf_counter()
         return function(**arguments), time.perf_counter() - start, False
     path = cache_path(function, arguments)
@@ -190,12 +245,14 @@ def timed_unit(function: Callable, **arguments: Any) -> tuple[Any, float, bool]:
                 zipfile.BadZipFile) as error:
             log(f"avalib: the cache file {path.name} cannot be read ({type(error).__name__}: "
                 f"{error}); computing it again")
+    numerics.pin(torch.get_num_threads())           # the kernels its mode promises, or refused
     start = time.perf_counter()
     result = function(**arguments)
     seconds = time.perf_counter() - start
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as temporary:
-        torch.save({"key": unit_key(function, arguments), "result": result, "seconds": seconds}, temporary)
+        torch.save({"key": unit_key(function, arguments), "result": result, "seconds": seconds,
+                    "fingerprint": fingerprint(result)}, temporary)
     log(f"cached: {function.__qualname__} {path.name}")
     return result, seconds, False
 

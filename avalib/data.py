@@ -50,7 +50,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from avalib.download import (DataError, DataUnavailableError, UnknownDatasetError,
-                              entries_for, fetch)
+                              entries_for, fetch, read_manifest)
 
 
 @dataclass(frozen=True)
@@ -236,20 +236,23 @@ def _load_toy(split: str) -> ImageSet:
 class DatasetSpec:
     splits: tuple[str, ...]
     loader: Callable[[str], ImageSet]
+    files: tuple[str, ...] = ()          # the manifest datasets whose files the loader reads
 
 
 DATASETS: dict[str, DatasetSpec] = {
-    "orbit": DatasetSpec(("all",), _load_orbit),
+    "orbit": DatasetSpec(("all",), _load_orbit, ("orbit",)),
     "mnist": DatasetSpec(("train", "test"),
-                         lambda split: _load_idx_pair("mnist", split, tuple(map(str, range(10))))),
+                         lambda split: _load_idx_pair("mnist", split, tuple(map(str, range(10)))),
+                         ("mnist",)),
     "fashion_mnist": DatasetSpec(("train", "test"),
                                  lambda split: _load_idx_pair("fashion-mnist", split,
-                                                              FASHION_CLASSES)),
-    "omniglot": DatasetSpec(("train", "test"), _load_omniglot),
-    "omniglot_characters": DatasetSpec(("train", "test"), _load_omniglot_characters),
-    "omniglot_alphabets": DatasetSpec(("train", "test"), _load_omniglot_alphabets),
-    "caltech101_silhouettes": DatasetSpec(("train", "val", "test", "train_val"), _load_caltech),
-    "cifar10": DatasetSpec(("train", "test"), _load_cifar10),
+                                                              FASHION_CLASSES), ("fashion-mnist",)),
+    "omniglot": DatasetSpec(("train", "test"), _load_omniglot, ("omniglot",)),
+    "omniglot_characters": DatasetSpec(("train", "test"), _load_omniglot_characters, ("omniglot",)),
+    "omniglot_alphabets": DatasetSpec(("train", "test"), _load_omniglot_alphabets, ("omniglot",)),
+    "caltech101_silhouettes": DatasetSpec(("train", "val", "test", "train_val"), _load_caltech,
+                                          ("caltech101-silhouettes",)),
+    "cifar10": DatasetSpec(("train", "test"), _load_cifar10, ("cifar10-python",)),
     "toy": DatasetSpec(("train", "test"), _load_toy),
 }
 
@@ -272,6 +275,13 @@ def load_dataset(name: str, split: str | None = None) -> ImageSet:
         raise ValueError(f"dataset {name!r} has no split {split!r}; valid splits: "
                          f"{', '.join(splits)}")
     return _load_cached(name, split)
+
+
+def file_digests(names) -> dict[str, str]:
+    """The sha256 of every manifest file that the loaders of the datasets ``names`` read (the
+    loaders verify each file against it), by file: what a cached result trained on."""
+    wanted = {manifest for name in names if name in DATASETS for manifest in DATASETS[name].files}
+    return {entry.file: entry.sha256 for entry in read_manifest() if entry.dataset in wanted}
 
 
 def training_split(name: str) -> str:

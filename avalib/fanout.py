@@ -28,9 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import torch
-
-from avalib import cache
+from avalib import cache, numerics
 from avalib.training import log
 
 SCHEDULER_VARIABLE = "AVALIB_SCHEDULER"
@@ -57,7 +55,7 @@ def resolve_scheduler(scheduler: str | None = None) -> str:
 
 
 def _unit(function: Callable, threads: int, key: dict[str, Any]) -> tuple[Any, float, bool]:
-    torch.set_num_threads(threads)
+    numerics.pin(threads)
     return cache.timed_unit(function, **key)
 
 
@@ -85,13 +83,14 @@ def _worker_environment() -> dict[str, Any]:
     """Dask's environment for worker processes without its ``MALLOC_TRIM_THRESHOLD_=65536``: with
     it glibc hands freed memory back to the system at once, so every large tensor is page-faulted
     in again, and a Zemouri Algorithm 2 iteration ran 2.3x slower on a worker than in a plain process
-    (0.48 vs 0.21 s, measured); the thread caps (OMP_NUM_THREADS=1, ...) are kept."""
+    (0.48 vs 0.21 s, measured); the thread caps (OMP_NUM_THREADS=1, ...) are kept, and the
+    numerics mode's variables (``avalib.numerics``) are added."""
     import dask
     import distributed  # noqa: F401  (registers the distributed.* configuration)
 
     environment = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
     environment.pop("MALLOC_TRIM_THRESHOLD_", None)
-    return environment
+    return {**environment, **numerics.environment()}
 
 
 @contextlib.contextmanager

@@ -31,7 +31,7 @@ import scipy
 import torch
 
 from avalib.atomic import atomic_path, write_text
-from avalib import fanout
+from avalib import fanout, numerics
 from avalib.device import describe as describe_device
 from avalib.download import REPOSITORY_ROOT
 
@@ -230,6 +230,7 @@ class RunRecord:
             "processor": platform.processor() or platform.machine(),
             "cpu_model": _cpu_model(),
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            **numerics.describe(),
             "cpu_count": os.cpu_count(),
             "device": describe_device(self.device),
             "torch_threads": torch.get_num_threads(),

@@ -1,0 +1,124 @@
+"""Which CPU kernels a process computes with: ``portable`` (the same bits on any x86-64 CPU with
+AVX2) or ``native`` (the machine's fastest paths, whose last bits depend on the CPU model).
+
+A float result depends on the kernel path the CPU selects, and adversarial training amplifies the
+last bits to a seed-sized spread. ``portable`` pins every path to one that the libraries document
+(or that is the study's own deterministic code) as independent of the CPU vendor and model:
+
+- ATen's vectorised operators at their AVX2 level (``ATEN_CPU_CAPABILITY=avx2``), not AVX-512;
+- MKL's GEMM in Conditional Numerical Reproducibility mode ``COMPATIBLE`` (``MKL_CBWR``): MKL's
+  documentation says only ``AUTO`` and ``COMPATIBLE`` are supported on non-Intel CPUs; ``AVX2``
+  silently falls back to ``AUTO`` there, so it would not make an AMD and an Intel CPU agree;
+- no oneDNN and no NNPACK (``torch.backends.mkldnn`` / ``nnpack`` off): oneDNN promises identical
+  bits only "on a given platform" (its JIT kernels are chosen by ISA and cache sizes); without it a
+  convolution is ATen's im2col + MKL GEMM. ``ONEDNN_MAX_CPU_ISA=AVX2`` is set as well for any
+  path that still reaches it;
+- one thread per process (``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` = 1, ``torch.set_num_threads``).
+
+``$AVALIB_NUMERICS`` chooses. The default is still ``native``, the kernels the committed results
+were computed with: ``portable`` becomes the default together with the smoke outputs ``make test``
+compares and the reruns that commit every notebook's fingerprints under it. A CPU
+without AVX2 and FMA, or a non-x86 machine, gets ``native`` and says so (``describe``). The
+variables must be in a process's environment before its first torch operator: ``configure`` puts
+them there when ``avalib`` is imported, so the notebook kernel, the Dask workers and the runner
+inherit them; ``pin`` checks inside the process, before a unit trains, that they took effect and
+refuses the unit otherwise (``NumericsError``). The mode is part of every unit's cache key and of
+provenance.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+NUMERICS_VARIABLE = "AVALIB_NUMERICS"
+MODES = ("portable", "native")
+DEFAULT = "native"
+PORTABLE_ENVIRONMENT = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "COMPATIBLE",
+                        "ONEDNN_MAX_CPU_ISA": "AVX2", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+class NumericsError(RuntimeError):
+    """A process whose kernels are not the ones its numerics mode promises; it must not train."""
+
+
+def requested() -> str:
+    """The mode ``$AVALIB_NUMERICS`` asks for (``DEFAULT`` when unset), checked."""
+    value = os.environ.get(NUMERICS_VARIABLE) or DEFAULT
+    if value not in MODES:
+        raise ValueError(f"{NUMERICS_VARIABLE}={value!r} is unknown; allowed: {', '.join(MODES)}")
+    return value
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def portable_supported() -> tuple[bool, str]:
+    """Whether this machine can run ``portable``, and if not why."""
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return False, f"portable numerics needs an x86-64 CPU; this is {platform.machine()}"
+    missing = {"avx2", "fma"} - _cpu_flags()
+    if missing:
+        return False, f"portable numerics needs AVX2 and FMA; this CPU lacks {', '.join(sorted(missing))}"
+    return True, ""
+
+
+def mode() -> str:
+    """The mode this process computes in: the requested one, or ``native`` where portable is
+    not supported."""
+    return "portable" if requested() == "portable" and portable_supported()[0] else "native"
+
+
+def environment() -> dict[str, str]:
+    """The variables a child process needs to compute in this process's mode."""
+    return {NUMERICS_VARIABLE: mode(), **(PORTABLE_ENVIRONMENT if mode() == "portable" else {})}
+
+
+def configure() -> None:
+    """Put this mode's variables into ``os.environ`` (run when ``avalib`` is imported): torch's
+    CPU capability and MKL's CNR branch are read at their first use, and child processes inherit
+    them."""
+    os.environ.update(environment())
+
+
+def pin(threads: int = 1) -> None:
+    """Set this process's kernels for a unit of work and check that they took effect: in
+    ``portable`` one thread, oneDNN and NNPACK off, ATen at AVX2, MKL's CNR branch COMPATIBLE;
+    raise ``NumericsError`` naming what differs. In ``native``: ``threads`` threads, nothing else."""
+    import torch
+
+    if mode() == "native":
+        torch.set_num_threads(threads)
+        return
+    if threads != 1:
+        raise NumericsError(f"threads={threads}: portable numerics runs one torch thread per "
+                            f"process (start more workers instead), or set {NUMERICS_VARIABLE}=native")
+    torch.set_num_threads(1)
+    torch.backends.mkldnn.enabled = False
+    torch.backends.nnpack.set_flags(False)
+    problems = [f"${name}={os.environ.get(name)!r} (needs {value!r})"
+                for name, value in PORTABLE_ENVIRONMENT.items() if os.environ.get(name) != value]
+    capability = torch.backends.cpu.get_cpu_capability()
+    if capability != "AVX2":
+        problems.append(f"torch's CPU capability is {capability} (needs AVX2: torch ran an operator "
+                        f"before ATEN_CPU_CAPABILITY was set; import avalib before anything uses torch)")
+    if problems:
+        raise NumericsError("this process cannot compute with portable numerics: "
+                            + "; ".join(problems) + f". Start it with the variables set, or set "
+                            f"{NUMERICS_VARIABLE}=native")
+
+
+def describe() -> dict[str, str]:
+    """The mode for provenance and cache keys, with why where it is not the requested one."""
+    record = {"numerics": mode()}
+    if requested() != mode():
+        record["numerics_reason"] = portable_supported()[1]
+    return record

@@ -1,0 +1,68 @@
+"""Portable numerics: the variables reach a fresh process, take effect there (ATen's capability,
+MKL's CNR branch in its verbose log, no oneDNN primitive run), and a process where they did not
+is refused before it trains."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from avalib import numerics
+
+pytestmark = pytest.mark.skipif(not numerics.portable_supported()[0],
+                                reason="portable numerics needs an x86-64 CPU with AVX2 and FMA")
+
+WORK = """
+import avalib, torch
+from avalib import numerics
+numerics.pin(1)
+torch.manual_seed(0)
+net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.Flatten(), torch.nn.Linear(4 * 26 * 26, 3))
+loss = net(torch.rand(8, 1, 28, 28)).square().mean()
+loss.backward()
+print("capability", torch.backends.cpu.get_cpu_capability())
+print("digest", __import__("avalib.cache", fromlist=["x"]).fingerprint(net))
+"""
+
+
+def _run(code, **variables):
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in numerics.PORTABLE_ENVIRONMENT and k != numerics.NUMERICS_VARIABLE}
+    environment.update(variables)
+    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True)
+
+
+def test_portable_takes_effect_in_a_fresh_process():
+    done = _run(WORK, AVALIB_NUMERICS="portable", MKL_VERBOSE="1", ONEDNN_VERBOSE="1")
+    assert done.returncode == 0, done.stderr
+    assert "capability AVX2" in done.stdout
+    gemms = [line for line in done.stdout.splitlines() if line.startswith("MKL_VERBOSE") and "GEMM" in line]
+    assert gemms and all("CNR:COMPATIBLE" in line and "NThr:1" in line for line in gemms)
+    assert ",exec," not in done.stdout                      # no oneDNN primitive ran
+
+
+def test_portable_is_the_same_bits_in_every_fresh_process():
+    first, second = (_run(WORK, AVALIB_NUMERICS="portable") for _ in range(2))
+    digests = [line for done in (first, second) for line in done.stdout.splitlines() if line.startswith("digest")]
+    assert len(digests) == 2 and digests[0] == digests[1]
+
+
+def test_a_process_that_ran_torch_first_is_refused():
+    code = "import torch; torch.ones(3).sum(); import avalib; from avalib import numerics; numerics.pin(1)"
+    done = _run(code, AVALIB_NUMERICS="portable")
+    assert done.returncode != 0 and "NumericsError" in done.stderr and "CPU capability" in done.stderr
+
+
+def test_portable_refuses_two_threads_and_native_allows_them(monkeypatch):
+    monkeypatch.setenv(numerics.NUMERICS_VARIABLE, "portable")
+    with pytest.raises(numerics.NumericsError, match="threads=2"):
+        numerics.pin(2)
+    monkeypatch.setenv(numerics.NUMERICS_VARIABLE, "native")
+    assert numerics.describe() == {"numerics": "native"}
+
+
+def test_an_unknown_mode_is_named(monkeypatch):
+    monkeypatch.setenv(numerics.NUMERICS_VARIABLE, "fast")
+    with pytest.raises(ValueError, match="AVALIB_NUMERICS='fast' is unknown; allowed: portable, native"):
+        numerics.requested()
