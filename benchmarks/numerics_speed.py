@@ -1,0 +1,78 @@
+"""What portable numerics costs: Zemouri (2020) training throughput (images/s, one torch thread)
+under ``AVALIB_NUMERICS=native`` (the machine's fastest kernels) and ``portable`` (ATen at AVX2,
+MKL's CNR branch COMPATIBLE, no oneDNN; ``avalib.numerics``), each measured in a fresh process
+(the variables must be set before torch's first operator), both in one run, with their ratio; and
+portable with oneDNN's convolutions left on (at AVX2), which tells how much of the cost is the
+convolutions and how much MKL's COMPATIBLE GEMM and ATen's AVX2 operators (not a mode: oneDNN
+promises its bits on one platform only).
+
+Run: ``python benchmarks/numerics_speed.py`` (``--smoke``: a tiny size that checks the script
+runs; its numbers mean nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from avalib import numerics
+
+MODES = ("native", "portable")
+ONEDNN_VARIABLE = "AVALIB_BENCHMARK_ONEDNN"          # the third column: portable, oneDNN on
+
+
+def child(smoke: bool) -> None:
+    """Print this process's step-1 and step-2 throughput as ``name value`` lines."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import torch
+    import zemouri_speed as speed
+
+    numerics.pin(1)
+    if os.environ.get(ONEDNN_VARIABLE):
+        torch.backends.mkldnn.enabled = True
+    repeats = 1 if smoke else 15
+    images = torch.rand(256 if smoke else 15_000, 1, 28, 28)
+    print("step1", speed.step1_throughput("cpu", 2, repeats))
+    print("step2", speed.step2_throughput("cpu", 2, 1, 0.01, 0.1, True, images, repeats))
+    print("capability", torch.backends.cpu.get_cpu_capability())
+
+
+def measured(mode: str, smoke: bool, onednn: bool = False) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in numerics.PORTABLE_ENVIRONMENT and k != ONEDNN_VARIABLE}
+    environment[numerics.NUMERICS_VARIABLE] = mode
+    if onednn:
+        environment[ONEDNN_VARIABLE] = "1"
+    done = subprocess.run([sys.executable, __file__, "--child", *(["--smoke"] if smoke else [])],
+                          env=environment, capture_output=True, text=True, check=True)
+    return dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="a tiny size: checks that the script runs")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.smoke)
+        return
+    if not numerics.portable_supported()[0]:
+        print(f"only native here: {numerics.portable_supported()[1]}")
+        return
+    rows = {mode: measured(mode, args.smoke) for mode in MODES}
+    rows["onednn"] = measured("portable", args.smoke, onednn=True)
+    print("Zemouri K_z = 2, batch 64, 1 thread; images/s (higher is better), each in a fresh process")
+    print(f"{'':<30}{'native':>9}{'portable':>10}{'ratio':>8}{'portable+oneDNN':>17}{'ratio':>8}")
+    print(f"{'ATen CPU capability':<30}{rows['native']['capability']:>9}{rows['portable']['capability']:>10}"
+          f"{'':>8}{rows['onednn']['capability']:>17}")
+    for name, label in (("step1", "step 1 (Algorithm 1)"), ("step2", "step 2 (Algorithm 2), n_dis 1")):
+        native, portable, onednn = (float(rows[key][name]) for key in ("native", "portable", "onednn"))
+        print(f"{label:<30}{native:>9.0f}{portable:>10.0f}{portable / native:>7.2f}x"
+              f"{onednn:>17.0f}{onednn / native:>7.2f}x")
+
+
+if __name__ == "__main__":
+    main()
