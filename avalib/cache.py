@@ -182,10 +182,26 @@ def unit_key(function: Callable, arguments: dict[str, Any]) -> dict[str, Any]:
             "data": file_digests(set(_strings(plain)))}
 
 
-def cache_path(function: Callable, arguments: dict[str, Any]) -> Path:
+def key_digest(function: Callable, arguments: dict[str, Any]) -> str:
+    """sha256 (16 hex digits) of the unit's key: the name its cache file and fingerprint row carry."""
     key = unit_key(function, arguments)
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
-    return cache_dir() / f"{function.__qualname__}-{digest[:16]}.pt"
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def cache_path(function: Callable, arguments: dict[str, Any]) -> Path:
+    return cache_dir() / f"{function.__qualname__}-{key_digest(function, arguments)}.pt"
+
+
+# Every unit this process ran or loaded, in order: what ``fingerprints.csv`` lists (a Dask worker's
+# rows travel back with its result, ``avalib.fanout``).
+RECORDS: list[dict[str, Any]] = []
+
+
+def _remember(function: Callable, arguments: dict[str, Any], result_fingerprint: str,
+              seconds: float, from_cache: bool) -> None:
+    RECORDS.append({"unit": function.__qualname__, "key": key_digest(function, arguments),
+                    "fingerprint": result_fingerprint, "seconds": round(seconds, 2),
+                    "from_cache": from_cache, **numerics.describe(), "cpu_model": numerics.cpu_model()})
 
 
 def fingerprint(result: Any) -> str:
@@ -200,7 +216,7 @@ def fingerprint(result: Any) -> str:
         elif isinstance(value, torch.Tensor):
             tensor = value.detach().cpu().contiguous()
             digest.update(f"tensor {tensor.dtype} {tuple(tensor.shape)}".encode())
-            digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+            digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
         elif isinstance(value, dict):
             for k in sorted(value, key=str):
                 digest.update(f"key {k!r}".encode())
@@ -234,13 +250,19 @@ def timed_unit(function: Callable, **arguments: Any) -> tuple[Any, float, bool]:
     if os.environ.get(NO_CACHE_VARIABLE):
         numerics.pin(torch.get_num_threads())
         start = time.perf_counter()
-        return function(**arguments), time.perf_counter() - start, False
+        result = function(**arguments)
+        seconds = time.perf_counter() - start
+        _remember(function, arguments, fingerprint(result), seconds, False)
+        return result, seconds, False
     path = cache_path(function, arguments)
     if path.exists():
         try:
             stored = torch.load(path, weights_only=False)
             log(f"cache hit: {function.__qualname__} {path.name}")
-            return stored["result"], float(stored.get("seconds", 0.0)), True
+            seconds = float(stored.get("seconds", 0.0))
+            _remember(function, arguments, stored.get("fingerprint") or fingerprint(stored["result"]),
+                      seconds, True)
+            return stored["result"], seconds, True
         except (EOFError, RuntimeError, OSError, KeyError, pickle.UnpicklingError,
                 zipfile.BadZipFile) as error:
             log(f"avalib: the cache file {path.name} cannot be read ({type(error).__name__}: "
@@ -250,9 +272,11 @@ def timed_unit(function: Callable, **arguments: Any) -> tuple[Any, float, bool]:
     result = function(**arguments)
     seconds = time.perf_counter() - start
     path.parent.mkdir(parents=True, exist_ok=True)
+    result_fingerprint = fingerprint(result)
     with atomic_path(path) as temporary:
         torch.save({"key": unit_key(function, arguments), "result": result, "seconds": seconds,
-                    "fingerprint": fingerprint(result)}, temporary)
+                    "fingerprint": result_fingerprint}, temporary)
+    _remember(function, arguments, result_fingerprint, seconds, False)
     log(f"cached: {function.__qualname__} {path.name}")
     return result, seconds, False
 

@@ -54,9 +54,15 @@ def resolve_scheduler(scheduler: str | None = None) -> str:
     return scheduler
 
 
-def _unit(function: Callable, threads: int, key: dict[str, Any]) -> tuple[Any, float, bool]:
+def _unit(function: Callable, threads: int, key: dict[str, Any]) -> tuple[Any, float, bool, list]:
+    """One unit through the cache, with the fingerprint rows it made (its own and those of units
+    it asked for), taken out of this process's list: the caller keeps them, on a worker too."""
     numerics.pin(threads)
-    return cache.timed_unit(function, **key)
+    start = len(cache.RECORDS)
+    outcome = cache.timed_unit(function, **key)
+    records = cache.RECORDS[start:]
+    del cache.RECORDS[start:]
+    return (*outcome, records)
 
 
 # What this process's sweeps cost: units run, how many came from the cache, and the seconds every
@@ -71,8 +77,9 @@ def ledger() -> dict[str, float]:
     return {**_LEDGER, "unit_seconds": round(_LEDGER["unit_seconds"], 1)}
 
 
-def _record(outcome: tuple[Any, float, bool]) -> tuple[Any, bool]:
-    result, seconds, from_cache = outcome
+def _record(outcome: tuple[Any, float, bool, list]) -> tuple[Any, bool]:
+    result, seconds, from_cache, records = outcome
+    cache.RECORDS.extend(records)
     _LEDGER["units"] += 1
     _LEDGER["from_cache"] += int(from_cache)
     _LEDGER["unit_seconds"] += seconds
@@ -145,7 +152,7 @@ def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | Non
     scheduler = resolve_scheduler(scheduler)
     start, results, computed = time.perf_counter(), {}, [0]
 
-    def finished(index: int, outcome: tuple[Any, float, bool]) -> None:
+    def finished(index: int, outcome: tuple[Any, float, bool, list]) -> None:
         results[index], from_cache = _record(outcome)
         computed[0] += not from_cache
         elapsed = time.perf_counter() - start

@@ -61,6 +61,17 @@ def _cpu_flags() -> set[str]:
     return set()
 
 
+def cpu_model() -> str:
+    """The CPU's model name: float results of one code can differ between machines."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def portable_supported() -> tuple[bool, str]:
     """Whether this machine can run ``portable``, and if not why."""
     if platform.machine() not in ("x86_64", "AMD64"):

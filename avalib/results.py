@@ -31,7 +31,7 @@ import scipy
 import torch
 
 from avalib.atomic import atomic_path, write_text
-from avalib import fanout, numerics
+from avalib import cache, fanout, numerics
 from avalib.device import describe as describe_device
 from avalib.download import REPOSITORY_ROOT
 
@@ -119,17 +119,6 @@ def _git_commit() -> str:
 def _sha256_of(path: Path) -> str | None:
     """sha256 of a file of the repository (the lock, the data manifest), None where it is missing."""
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-
-
-def _cpu_model() -> str:
-    """The CPU's model name: float results of one code can differ between machines."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _jsonable(value: Any) -> Any:
@@ -228,7 +217,7 @@ class RunRecord:
             "pandas": pd.__version__,
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
-            "cpu_model": _cpu_model(),
+            "cpu_model": numerics.cpu_model(),
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             **numerics.describe(),
             "cpu_count": os.cpu_count(),
@@ -243,8 +232,19 @@ class RunRecord:
             "files": sorted(set(self.written)),
         }
 
+    def fingerprints(self) -> None:
+        """Write ``fingerprints.csv``: one row per unit of work this run computed or loaded (unit,
+        key, sha256 of its result, seconds when computed, from the cache, numerics, CPU model);
+        nothing where the run had no units."""
+        if cache.RECORDS:
+            frame = pd.DataFrame(cache.RECORDS).drop_duplicates(["unit", "key"])
+            with atomic_path(self.path("fingerprints.csv")) as temporary:
+                frame.to_csv(temporary, index=False)
+            self.written.append("fingerprints.csv")
+
     def finish(self) -> dict[str, Any]:
-        """Write ``provenance.json`` and return it."""
+        """Write ``fingerprints.csv`` and ``provenance.json``; return the provenance."""
+        self.fingerprints()
         record = self.provenance()
         write_text(self.path("provenance.json"), json.dumps(record, indent=2) + "\n")
         return record

@@ -114,3 +114,27 @@ def test_a_plain_install_carries_every_subpackage(tmp_path):
                             "avalib.nguyen.updates; print(avalib.__file__)"], cwd=tmp_path,
                            env={"PYTHONPATH": str(target)}, capture_output=True, text=True, check=True)
     assert found.stdout.startswith(str(target))
+
+
+def test_the_key_holds_the_sha256_of_the_data_files_a_unit_reads(monkeypatch):
+    """A replaced dataset file (a new sha256 in the manifest) gives a new key; another dataset's
+    file does not; the key names the numerics mode."""
+    import dataclasses as dc
+
+    from avalib import data
+    from avalib.zemouri import units
+    from avalib.zemouri.trainer import ZemouriConfig
+
+    config = ZemouriConfig(dataset="mnist")
+    before = cache.unit_key(units.trained, {"config": config})
+    assert set(before["data"]) == {e.file for e in data.read_manifest() if e.dataset == "mnist"}
+    assert before["numerics"] in ("portable", "native")
+    real = data.read_manifest
+
+    def replaced(dataset):
+        return lambda path=None: [dc.replace(e, sha256="0" * 64) if e.dataset == dataset else e
+                                  for e in real(path)]
+    monkeypatch.setattr(data, "read_manifest", replaced("omniglot"))
+    assert cache.unit_key(units.trained, {"config": config}) == before
+    monkeypatch.setattr(data, "read_manifest", replaced("mnist"))
+    assert cache.unit_key(units.trained, {"config": config})["data"] != before["data"]

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import torch
 
-from avalib import fanout
+from avalib import cache, fanout
 from avalib.domain_classifier import DomainClassifierConfig
 from avalib.zemouri import experiment
 from avalib.zemouri.trainer import ZemouriConfig
@@ -79,8 +79,21 @@ def test_the_estimate_of_what_is_left_counts_computed_units_only(monkeypatch):
     it computed, and says so while it has computed none."""
     lines = []
     monkeypatch.setattr(fanout, "log", lines.append)
-    monkeypatch.setattr(fanout, "_unit", lambda function, threads, key: (key["x"], 1.0, key["x"] < 2))
+    monkeypatch.setattr(fanout, "_unit", lambda function, threads, key: (key["x"], 1.0, key["x"] < 2, []))
     assert fanout.compute(None, [{"x": x} for x in range(4)], "serial") == [0, 1, 2, 3]
     assert lines[0].startswith("units: 1/4 done (x=0, from the cache)")
     assert lines[1].endswith("all from the cache so far")
     assert "from the cache" not in lines[2] and lines[2].endswith("min left")
+
+
+def test_every_unit_of_a_sweep_leaves_a_fingerprint_row_also_from_a_worker(tmp_path, monkeypatch):
+    """The rows a worker makes travel back with its result: serial and local:2 list the same
+    units with the same fingerprints (nothing shared between the two caches; a step-1 model that
+    several settings ask for is trained once and then loaded, so rows are compared as sets)."""
+    rows = []
+    for scheduler in ("serial", "local:2"):
+        monkeypatch.setenv("AVALIB_CACHE_DIR", str(tmp_path / scheduler.replace(":", "")))
+        cache.RECORDS.clear()
+        _sweep(scheduler)
+        rows.append(sorted({(r["unit"], r["key"], r["fingerprint"]) for r in cache.RECORDS}))
+    assert len(rows[0]) >= 8 and rows[0] == rows[1]
