@@ -167,6 +167,7 @@ class RunRecord:
         self.started = datetime.datetime.now(datetime.timezone.utc)
         self._clock = time.perf_counter()
         self.written: list[str] = []
+        self._first_unit = len(cache.RECORDS)    # the units of this run are those after it
 
     def path(self, name: str) -> Path:
         return self.directory / name
@@ -233,11 +234,12 @@ class RunRecord:
         }
 
     def fingerprints(self) -> None:
-        """Write ``fingerprints.csv``: one row per unit of work this run computed or loaded (unit,
-        key, sha256 of its result, seconds when computed, from the cache, numerics, CPU model);
-        nothing where the run had no units."""
-        if cache.RECORDS:
-            frame = pd.DataFrame(cache.RECORDS).drop_duplicates(["unit", "key"])
+        """Write ``fingerprints.csv``: one row per unit of work this run computed or loaded since
+        the record was made (unit, key, sha256 of its result, seconds when computed, from the
+        cache, numerics, CPU model); nothing where the run had no units."""
+        rows = cache.RECORDS[self._first_unit:]
+        if rows:
+            frame = pd.DataFrame(rows).drop_duplicates(["unit", "key"])
             with atomic_path(self.path("fingerprints.csv")) as temporary:
                 frame.to_csv(temporary, index=False)
             self.written.append("fingerprints.csv")

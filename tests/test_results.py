@@ -141,3 +141,21 @@ def test_provenance_calls_a_checkout_dirty_for_code_not_for_what_runs_write(tmp_
     git("checkout", "-q", "--", "notes.md")
     (tmp_path / "code.py").write_text("y\n")
     assert results._git_commit().endswith("+uncommitted-changes")
+
+
+def test_fingerprints_list_the_units_of_this_run_only(tmp_path, monkeypatch):
+    from avalib import cache
+
+    monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
+    monkeypatch.setenv(cache.CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
+    cache.unit(_square, x=2)                                         # another run's unit
+    record = results.RunRecord(example("99_example", profile="smoke", seeds=[3]))
+    cache.unit(_square, x=3)
+    cache.unit(_square, x=3)                                         # loaded: listed once
+    record.finish()
+    rows = pd.read_csv(tmp_path / "99_example" / "fingerprints.csv")
+    assert list(rows["unit"]) == ["_square"] and rows["fingerprint"].str.len().tolist() == [64]
+
+
+def _square(x):
+    return x * x
