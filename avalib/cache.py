@@ -182,14 +182,69 @@ def unit_key(function: Callable, arguments: dict[str, Any]) -> dict[str, Any]:
             "data": file_digests(set(_strings(plain)))}
 
 
+def _digest(key: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def key_digest(function: Callable, arguments: dict[str, Any]) -> str:
     """sha256 (16 hex digits) of the unit's key: the name its cache file and fingerprint row carry."""
-    key = unit_key(function, arguments)
-    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return _digest(unit_key(function, arguments))
 
 
 def cache_path(function: Callable, arguments: dict[str, Any]) -> Path:
     return cache_dir() / f"{function.__qualname__}-{key_digest(function, arguments)}.pt"
+
+
+def _spelled(value: Any) -> Any:
+    """A unit's argument as JSON that ``call_of`` turns back into it: a config as its class's
+    import path and fields (a tuple field comes back as a tuple)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"__class__": f"{type(value).__module__}.{type(value).__qualname__}",
+                **{f.name: _spelled(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_spelled(v) for v in value]}
+    if isinstance(value, list):
+        return [_spelled(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _spelled(v) for k, v in value.items()}
+    return value
+
+
+def call_spelling(function: Callable, arguments: dict[str, Any]) -> str:
+    """``function(**arguments)`` as one JSON string (the ``call`` column of ``fingerprints.csv``)."""
+    return json.dumps({"function": unit_name(function), "arguments": _spelled(arguments)}, sort_keys=True)
+
+
+def call_of(spelling: str) -> tuple[Callable, dict[str, Any]]:
+    """The unit a ``call_spelling`` names: (function, arguments), ready to run again."""
+    import importlib
+
+    def resolved(path: str) -> Any:
+        module, _, name = path.rpartition(".")
+        while module:
+            try:
+                target = importlib.import_module(module)
+                break
+            except ModuleNotFoundError:
+                module, _, outer = module.rpartition(".")
+                name = f"{outer}.{name}"
+        for part in name.split("."):
+            target = getattr(target, part)
+        return target
+
+    def rebuilt(value: Any) -> Any:
+        if isinstance(value, dict) and "__class__" in value:
+            return resolved(value["__class__"])(**{k: rebuilt(v) for k, v in value.items() if k != "__class__"})
+        if isinstance(value, dict) and "__tuple__" in value:
+            return tuple(rebuilt(v) for v in value["__tuple__"])
+        if isinstance(value, dict):
+            return {k: rebuilt(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rebuilt(v) for v in value]
+        return value
+
+    plain = json.loads(spelling)
+    return resolved(plain["function"]), rebuilt(plain["arguments"])
 
 
 # Every unit this process ran or loaded, in order: what ``fingerprints.csv`` lists (a Dask worker's
@@ -197,17 +252,22 @@ def cache_path(function: Callable, arguments: dict[str, Any]) -> Path:
 RECORDS: list[dict[str, Any]] = []
 
 
-def _remember(function: Callable, arguments: dict[str, Any], result_fingerprint: str,
+def _remember(function: Callable, arguments: dict[str, Any], digest: str, result_fingerprint: str,
               seconds: float, from_cache: bool) -> None:
-    RECORDS.append({"unit": function.__qualname__, "key": key_digest(function, arguments),
+    RECORDS.append({"unit": function.__qualname__, "key": digest,
                     "fingerprint": result_fingerprint, "seconds": round(seconds, 2),
-                    "from_cache": from_cache, **numerics.describe(), "cpu_model": numerics.cpu_model()})
+                    "from_cache": from_cache, **numerics.describe(), "cpu_model": numerics.cpu_model(),
+                    "call": call_spelling(function, arguments)})
+
+
+# Fields of a result that measure the wall clock, not the computation: left out of its fingerprint.
+WALL_CLOCK = frozenset({"seconds", "train_seconds", "train_seconds_per_epoch", "sample_ms_per_1000"})
 
 
 def fingerprint(result: Any) -> str:
     """sha256 of a unit's result: every tensor's dtype, shape and bytes (a network's by its
-    ``state_dict``), every other value by its repr, walked in a fixed order; two results with the
-    same fingerprint are the same computation bit for bit."""
+    ``state_dict``), every other value by its repr, walked in a fixed order, without the timings
+    of ``WALL_CLOCK``; two results with the same fingerprint are the same computation bit for bit."""
     digest = hashlib.sha256()
 
     def visit(value: Any) -> None:
@@ -219,8 +279,9 @@ def fingerprint(result: Any) -> str:
             digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
         elif isinstance(value, dict):
             for k in sorted(value, key=str):
-                digest.update(f"key {k!r}".encode())
-                visit(value[k])
+                if k not in WALL_CLOCK:
+                    digest.update(f"key {k!r}".encode())
+                    visit(value[k])
         elif isinstance(value, (list, tuple)):
             digest.update(f"{type(value).__name__} {len(value)}".encode())
             for v in value:
@@ -228,8 +289,12 @@ def fingerprint(result: Any) -> str:
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             digest.update(type(value).__name__.encode())
             visit({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+        elif isinstance(value, functools.partial):                # e.g. an encoder's first half
+            digest.update(f"partial {value.func.__qualname__}".encode())
+            visit([list(value.args), value.keywords])
         elif hasattr(value, "to_csv"):                       # a pandas table
-            digest.update(value.to_csv().encode())
+            digest.update(value.drop(columns=[c for c in value.columns if c in WALL_CLOCK]).to_csv().encode()
+                          if hasattr(value, "columns") else value.to_csv().encode())
         elif hasattr(value, "__dict__") and not isinstance(value, type):
             digest.update(type(value).__name__.encode())
             visit(vars(value))
@@ -247,21 +312,23 @@ def timed_unit(function: Callable, **arguments: Any) -> tuple[Any, float, bool]:
     with its path and computed again."""
     from avalib.training import log      # training imports nothing of the cache
 
+    key = unit_key(function, arguments)
+    digest = _digest(key)
     if os.environ.get(NO_CACHE_VARIABLE):
         numerics.pin(torch.get_num_threads())
         start = time.perf_counter()
         result = function(**arguments)
         seconds = time.perf_counter() - start
-        _remember(function, arguments, fingerprint(result), seconds, False)
+        _remember(function, arguments, digest, fingerprint(result), seconds, False)
         return result, seconds, False
-    path = cache_path(function, arguments)
+    path = cache_dir() / f"{function.__qualname__}-{digest}.pt"
     if path.exists():
         try:
             stored = torch.load(path, weights_only=False)
             log(f"cache hit: {function.__qualname__} {path.name}")
             seconds = float(stored.get("seconds", 0.0))
-            _remember(function, arguments, stored.get("fingerprint") or fingerprint(stored["result"]),
-                      seconds, True)
+            _remember(function, arguments, digest,
+                      stored.get("fingerprint") or fingerprint(stored["result"]), seconds, True)
             return stored["result"], seconds, True
         except (EOFError, RuntimeError, OSError, KeyError, pickle.UnpicklingError,
                 zipfile.BadZipFile) as error:
@@ -274,9 +341,9 @@ def timed_unit(function: Callable, **arguments: Any) -> tuple[Any, float, bool]:
     path.parent.mkdir(parents=True, exist_ok=True)
     result_fingerprint = fingerprint(result)
     with atomic_path(path) as temporary:
-        torch.save({"key": unit_key(function, arguments), "result": result, "seconds": seconds,
+        torch.save({"key": key, "result": result, "seconds": seconds,
                     "fingerprint": result_fingerprint}, temporary)
-    _remember(function, arguments, result_fingerprint, seconds, False)
+    _remember(function, arguments, digest, result_fingerprint, seconds, False)
     log(f"cached: {function.__qualname__} {path.name}")
     return result, seconds, False
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import functools
 import gzip
 import io
+import os
 import pickle
 import tarfile
 from dataclasses import dataclass
@@ -49,8 +50,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from avalib.download import (DataError, DataUnavailableError, UnknownDatasetError,
-                              entries_for, fetch, read_manifest)
+from avalib.download import (MANIFEST_PATH, MANIFEST_VARIABLE, DataError, DataUnavailableError,
+                              UnknownDatasetError, entries_for, fetch, read_manifest)
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,15 @@ def file_digests(names) -> dict[str, str]:
     """The sha256 of every manifest file that the loaders of the datasets ``names`` read (the
     loaders verify each file against it), by file: what a cached result trained on."""
     wanted = {manifest for name in names if name in DATASETS for manifest in DATASETS[name].files}
-    return {entry.file: entry.sha256 for entry in read_manifest() if entry.dataset in wanted}
+    path = Path(os.environ.get(MANIFEST_VARIABLE) or MANIFEST_PATH)
+    return {file: sha256 for dataset, file, sha256 in _manifest_digests(path, path.stat().st_mtime_ns)
+            if dataset in wanted}
+
+
+@functools.lru_cache(maxsize=4)
+def _manifest_digests(path: Path, modified: int) -> tuple[tuple[str, str, str], ...]:
+    """(dataset, file, sha256) of every manifest row, read once per version of the file."""
+    return tuple((entry.dataset, entry.file, entry.sha256) for entry in read_manifest(path))
 
 
 def training_split(name: str) -> str:

@@ -1,29 +1,35 @@
-"""Which CPU kernels a process computes with: ``portable`` (the same bits on any x86-64 CPU with
-AVX2) or ``native`` (the machine's fastest paths, whose last bits depend on the CPU model).
+"""Which CPU kernels a process computes with: ``portable`` (one kernel path on any x86-64 CPU
+with AVX2) or ``native`` (the machine's fastest paths, whose last bits depend on the CPU model).
 
 A float result depends on the kernel path the CPU selects, and adversarial training amplifies the
-last bits to a seed-sized spread. ``portable`` pins every path to one that the libraries document
-(or that is the study's own deterministic code) as independent of the CPU vendor and model:
+last bits to a seed-sized spread. ``portable`` pins every path to one instruction-set level and
+one thread:
 
-- ATen's vectorised operators at their AVX2 level (``ATEN_CPU_CAPABILITY=avx2``), not AVX-512;
+- ATen's vectorised operators at their AVX2 level (``ATEN_CPU_CAPABILITY=avx2``), not AVX-512:
+  the same compiled code on every CPU that has AVX2 and FMA;
 - MKL's GEMM in Conditional Numerical Reproducibility mode ``COMPATIBLE`` (``MKL_CBWR``): MKL's
   documentation says only ``AUTO`` and ``COMPATIBLE`` are supported on non-Intel CPUs; ``AVX2``
   silently falls back to ``AUTO`` there, so it would not make an AMD and an Intel CPU agree;
-- no oneDNN and no NNPACK (``torch.backends.mkldnn`` / ``nnpack`` off): oneDNN promises identical
-  bits only "on a given platform" (its JIT kernels are chosen by ISA and cache sizes); without it a
-  convolution is ATen's im2col + MKL GEMM. ``ONEDNN_MAX_CPU_ISA=AVX2`` is set as well for any
-  path that still reaches it;
-- one thread per process (``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` = 1, ``torch.set_num_threads``).
+- oneDNN's convolutions at its AVX2 level (``ONEDNN_MAX_CPU_ISA=AVX2``). oneDNN documents identical
+  bits only "on a given platform"; what the study relies on is narrower and checked: at one thread
+  every convolution the study runs is oneDNN's ``jit:avx2`` kernel (``ONEDNN_KERNELS``; a test
+  reads oneDNN's verbose log for every network family), whose blocking follows from the shapes,
+  the ISA and the register count (its only cache-size read sets the thread count, and is inactive
+  at one thread). oneDNN's ``brgemm`` kernels, which size their blocks from the CPU's caches, would
+  serve the stride-2 convolutions of the comparison networks: those run ATen's im2col + MKL path
+  instead (``avalib.comparison.networks``). Turning oneDNN off altogether (ATen's im2col for every
+  convolution) costs 3-5x in speed (``benchmarks/numerics_speed.py``). Whether two vendors agree
+  is a measurement, not a promise: the committed smoke fingerprints (``avalib.smoke_units``)
+  are compared bit for bit by ``make test`` on whatever CPU runs it;
+- NNPACK off; one thread per process (``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` = 1,
+  ``torch.set_num_threads``).
 
-``$AVALIB_NUMERICS`` chooses. The default is still ``native``, the kernels the committed results
-were computed with: ``portable`` becomes the default together with the smoke outputs ``make test``
-compares and the reruns that commit every notebook's fingerprints under it. A CPU
-without AVX2 and FMA, or a non-x86 machine, gets ``native`` and says so (``describe``). The
-variables must be in a process's environment before its first torch operator: ``configure`` puts
-them there when ``avalib`` is imported, so the notebook kernel, the Dask workers and the runner
-inherit them; ``pin`` checks inside the process, before a unit trains, that they took effect and
-refuses the unit otherwise (``NumericsError``). The mode is part of every unit's cache key and of
-provenance.
+``$AVALIB_NUMERICS`` chooses; the default is ``portable``. A CPU without AVX2 and FMA, or a
+non-x86 machine, gets ``native`` and says so (``describe``). The variables must be in a process's
+environment before its first torch operator: ``configure`` puts them there when ``avalib`` is
+imported, so the notebook kernel, the Dask workers and the runner inherit them; ``pin`` checks
+inside the process, before a unit trains, that they took effect and refuses the unit otherwise
+(``NumericsError``). The mode is part of every unit's cache key and of provenance.
 """
 
 from __future__ import annotations
@@ -34,9 +40,13 @@ from pathlib import Path
 
 NUMERICS_VARIABLE = "AVALIB_NUMERICS"
 MODES = ("portable", "native")
-DEFAULT = "native"
+DEFAULT = "portable"
 PORTABLE_ENVIRONMENT = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "COMPATIBLE",
                         "ONEDNN_MAX_CPU_ISA": "AVX2", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# The oneDNN convolution kernels a portable process may run (``impl`` in ``ONEDNN_VERBOSE``'s exec
+# lines): those whose configuration depends on the shapes and the ISA only. Its other primitives are
+# reorders, float32 copies between layouts.
+ONEDNN_KERNELS = ("jit:avx2", "conv:any+jit:avx2")
 
 
 class NumericsError(RuntimeError):
@@ -102,7 +112,7 @@ def configure() -> None:
 
 def pin(threads: int = 1) -> None:
     """Set this process's kernels for a unit of work and check that they took effect: in
-    ``portable`` one thread, oneDNN and NNPACK off, ATen at AVX2, MKL's CNR branch COMPATIBLE;
+    ``portable`` one thread, oneDNN on (at AVX2), NNPACK off, ATen at AVX2, MKL's CNR branch COMPATIBLE;
     raise ``NumericsError`` naming what differs. In ``native``: ``threads`` threads, nothing else."""
     import torch
 
@@ -113,7 +123,7 @@ def pin(threads: int = 1) -> None:
         raise NumericsError(f"threads={threads}: portable numerics runs one torch thread per "
                             f"process (start more workers instead), or set {NUMERICS_VARIABLE}=native")
     torch.set_num_threads(1)
-    torch.backends.mkldnn.enabled = False
+    torch.backends.mkldnn.enabled = True
     torch.backends.nnpack.set_flags(False)
     problems = [f"${name}={os.environ.get(name)!r} (needs {value!r})"
                 for name, value in PORTABLE_ENVIRONMENT.items() if os.environ.get(name) != value]

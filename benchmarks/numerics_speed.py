@@ -1,10 +1,10 @@
 """What portable numerics costs: Zemouri (2020) training throughput (images/s, one torch thread)
-under ``AVALIB_NUMERICS=native`` (the machine's fastest kernels) and ``portable`` (ATen at AVX2,
-MKL's CNR branch COMPATIBLE, no oneDNN; ``avalib.numerics``), each measured in a fresh process
-(the variables must be set before torch's first operator), both in one run, with their ratio; and
-portable with oneDNN's convolutions left on (at AVX2), which tells how much of the cost is the
-convolutions and how much MKL's COMPATIBLE GEMM and ATen's AVX2 operators (not a mode: oneDNN
-promises its bits on one platform only).
+under ``AVALIB_NUMERICS=native`` (the machine's fastest kernels, channels-last convolutions) and
+``portable`` (ATen at AVX2, MKL's CNR branch COMPATIBLE, oneDNN's jit:avx2 convolutions on
+contiguous tensors; ``avalib.numerics``), each measured in a fresh process (the variables must be
+set before torch's first operator), all in one run, with their ratios; and portable with oneDNN
+off (every convolution ATen's im2col + MKL GEMM), the path that relies on MKL's documented
+cross-vendor mode alone (not a mode: it is what the kernel analysis of ``avalib.numerics`` saves).
 
 Run: ``python benchmarks/numerics_speed.py`` (``--smoke``: a tiny size that checks the script
 runs; its numbers mean nothing).
@@ -21,7 +21,7 @@ from pathlib import Path
 from avalib import numerics
 
 MODES = ("native", "portable")
-ONEDNN_VARIABLE = "AVALIB_BENCHMARK_ONEDNN"          # the third column: portable, oneDNN on
+NO_ONEDNN_VARIABLE = "AVALIB_BENCHMARK_NO_ONEDNN"    # the third column: portable, oneDNN off
 
 
 def child(smoke: bool) -> None:
@@ -31,8 +31,8 @@ def child(smoke: bool) -> None:
     import zemouri_speed as speed
 
     numerics.pin(1)
-    if os.environ.get(ONEDNN_VARIABLE):
-        torch.backends.mkldnn.enabled = True
+    if os.environ.get(NO_ONEDNN_VARIABLE):
+        torch.backends.mkldnn.enabled = False
     repeats = 1 if smoke else 15
     images = torch.rand(256 if smoke else 15_000, 1, 28, 28)
     print("step1", speed.step1_throughput("cpu", 2, repeats))
@@ -40,12 +40,12 @@ def child(smoke: bool) -> None:
     print("capability", torch.backends.cpu.get_cpu_capability())
 
 
-def measured(mode: str, smoke: bool, onednn: bool = False) -> dict[str, str]:
+def measured(mode: str, smoke: bool, no_onednn: bool = False) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items()
-                   if k not in numerics.PORTABLE_ENVIRONMENT and k != ONEDNN_VARIABLE}
+                   if k not in numerics.PORTABLE_ENVIRONMENT and k != NO_ONEDNN_VARIABLE}
     environment[numerics.NUMERICS_VARIABLE] = mode
-    if onednn:
-        environment[ONEDNN_VARIABLE] = "1"
+    if no_onednn:
+        environment[NO_ONEDNN_VARIABLE] = "1"
     done = subprocess.run([sys.executable, __file__, "--child", *(["--smoke"] if smoke else [])],
                           env=environment, capture_output=True, text=True, check=True)
     return dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
@@ -63,15 +63,15 @@ def main() -> None:
         print(f"only native here: {numerics.portable_supported()[1]}")
         return
     rows = {mode: measured(mode, args.smoke) for mode in MODES}
-    rows["onednn"] = measured("portable", args.smoke, onednn=True)
+    rows["no_onednn"] = measured("portable", args.smoke, no_onednn=True)
     print("Zemouri K_z = 2, batch 64, 1 thread; images/s (higher is better), each in a fresh process")
-    print(f"{'':<30}{'native':>9}{'portable':>10}{'ratio':>8}{'portable+oneDNN':>17}{'ratio':>8}")
+    print(f"{'':<30}{'native':>9}{'portable':>10}{'ratio':>8}{'portable, no oneDNN':>21}{'ratio':>8}")
     print(f"{'ATen CPU capability':<30}{rows['native']['capability']:>9}{rows['portable']['capability']:>10}"
-          f"{'':>8}{rows['onednn']['capability']:>17}")
+          f"{'':>8}{rows['no_onednn']['capability']:>21}")
     for name, label in (("step1", "step 1 (Algorithm 1)"), ("step2", "step 2 (Algorithm 2), n_dis 1")):
-        native, portable, onednn = (float(rows[key][name]) for key in ("native", "portable", "onednn"))
+        native, portable, no_onednn = (float(rows[key][name]) for key in ("native", "portable", "no_onednn"))
         print(f"{label:<30}{native:>9.0f}{portable:>10.0f}{portable / native:>7.2f}x"
-              f"{onednn:>17.0f}{onednn / native:>7.2f}x")
+              f"{no_onednn:>21.0f}{no_onednn / native:>7.2f}x")
 
 
 if __name__ == "__main__":

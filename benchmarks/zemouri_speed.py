@@ -29,11 +29,12 @@ SETTINGS = ((0.0, 0.0), (0.01, 0.0), (0.01, 0.1))      # (beta, gamma): warm-up,
 
 
 def model_on(device: str, latent: int, n_dis: int = 1, after: bool = True) -> ZemouriModel:
-    """The networks as the trainer builds them (channels-last), or as before (contiguous)."""
+    """The networks as the trainer builds them (channels-last under native numerics, contiguous
+    under portable), or as before (contiguous)."""
     model = ZemouriModel.build(zemouri.ZemouriConfig(latent_size=latent, n_dis=n_dis),
                                channels=1, size=28, classes=10)
-    return model.to(device=device, memory_format=torch.channels_last if after
-                    else torch.contiguous_format)
+    return model.to(device=device) if after else model.to(device=device,
+                                                          memory_format=torch.contiguous_format)
 
 
 def throughput(step, device: str, repeats: int) -> float:

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+import avalib  # noqa: F401  (first: sets the numerics variables before torch runs an operator)
+
 SHARED_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 

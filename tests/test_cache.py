@@ -116,12 +116,10 @@ def test_a_plain_install_carries_every_subpackage(tmp_path):
     assert found.stdout.startswith(str(target))
 
 
-def test_the_key_holds_the_sha256_of_the_data_files_a_unit_reads(monkeypatch):
+def test_the_key_holds_the_sha256_of_the_data_files_a_unit_reads(monkeypatch, tmp_path):
     """A replaced dataset file (a new sha256 in the manifest) gives a new key; another dataset's
     file does not; the key names the numerics mode."""
-    import dataclasses as dc
-
-    from avalib import data
+    from avalib import data, download
     from avalib.zemouri import units
     from avalib.zemouri.trainer import ZemouriConfig
 
@@ -129,12 +127,18 @@ def test_the_key_holds_the_sha256_of_the_data_files_a_unit_reads(monkeypatch):
     before = cache.unit_key(units.trained, {"config": config})
     assert set(before["data"]) == {e.file for e in data.read_manifest() if e.dataset == "mnist"}
     assert before["numerics"] in ("portable", "native")
-    real = data.read_manifest
+    lines = download.MANIFEST_PATH.read_text().splitlines()
+    header = lines[0].split("\t")
 
     def replaced(dataset):
-        return lambda path=None: [dc.replace(e, sha256="0" * 64) if e.dataset == dataset else e
-                                  for e in real(path)]
-    monkeypatch.setattr(data, "read_manifest", replaced("omniglot"))
+        path = tmp_path / f"{dataset}.tsv"
+        rows = [line.split("\t") for line in lines[1:]]
+        for row in rows:
+            if row[header.index("dataset")] == dataset:
+                row[header.index("sha256")] = "0" * 64
+        path.write_text("\n".join(["\t".join(header), *("\t".join(row) for row in rows)]) + "\n")
+        return str(path)
+    monkeypatch.setenv(download.MANIFEST_VARIABLE, replaced("omniglot"))
     assert cache.unit_key(units.trained, {"config": config}) == before
-    monkeypatch.setattr(data, "read_manifest", replaced("mnist"))
+    monkeypatch.setenv(download.MANIFEST_VARIABLE, replaced("mnist"))
     assert cache.unit_key(units.trained, {"config": config})["data"] != before["data"]

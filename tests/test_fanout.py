@@ -57,7 +57,7 @@ def test_an_unknown_scheduler_names_the_allowed_forms(scheduler):
 
 def test_local_workers_keep_the_thread_caps_but_not_the_eager_malloc_trim():
     environment = fanout._worker_environment()
-    assert "MALLOC_TRIM_THRESHOLD_" not in environment and environment["OMP_NUM_THREADS"] == 1
+    assert "MALLOC_TRIM_THRESHOLD_" not in environment and str(environment["OMP_NUM_THREADS"]) == "1"
 
 
 def test_a_progress_line_names_a_unit_by_what_differs_from_the_defaults():

@@ -1,6 +1,6 @@
 """Portable numerics: the variables reach a fresh process, take effect there (ATen's capability,
-MKL's CNR branch in its verbose log, no oneDNN primitive run), and a process where they did not
-is refused before it trains."""
+MKL's CNR branch in its verbose log, oneDNN's convolution kernels in its verbose log), and a
+process where they did not is refused before it trains."""
 
 import os
 import subprocess
@@ -25,6 +25,22 @@ print("capability", torch.backends.cpu.get_cpu_capability())
 print("digest", __import__("avalib.cache", fromlist=["x"]).fingerprint(net))
 """
 
+# A forward and backward pass through every convolutional network of the study, on grey 28 x 28
+# and colour 32 x 32 images.
+EVERY_NETWORK = WORK + """
+from avalib.comparison.networks import DCGANEncoder, DCGANGenerator
+from avalib.domain_classifier import DomainClassifier
+from avalib.zemouri.networks import ZemouriDecoder, ZemouriDiscriminator, ZemouriEncoder
+for channels, size in ((1, 28), (3, 32)):
+    x = torch.rand(8, channels, size, size)
+    mean, _, _ = ZemouriEncoder(channels, size, 2).encode(x)
+    image = ZemouriDecoder(channels, size, 2)(mean)
+    image = DCGANGenerator(4, channels, size)(torch.rand(8, 4)) + image
+    loss = ZemouriDiscriminator(channels, size)(image).sum() + DCGANEncoder(channels, size, 1)(image).sum()
+    loss = loss + DomainClassifier(channels, size, 10)(x).sum()
+    loss.backward()
+"""
+
 
 def _run(code, **variables):
     environment = {k: v for k, v in os.environ.items()
@@ -39,7 +55,19 @@ def test_portable_takes_effect_in_a_fresh_process():
     assert "capability AVX2" in done.stdout
     gemms = [line for line in done.stdout.splitlines() if line.startswith("MKL_VERBOSE") and "GEMM" in line]
     assert gemms and all("CNR:COMPATIBLE" in line and "NThr:1" in line for line in gemms)
-    assert ",exec," not in done.stdout                      # no oneDNN primitive ran
+
+
+
+def test_portable_convolutions_run_only_the_kernels_it_names():
+    """Every oneDNN primitive a portable process runs is one of ``ONEDNN_KERNELS`` (convolutions
+    configured by shape and ISA alone) or a float32 reorder; never a cache-sized brgemm kernel."""
+    done = _run(EVERY_NETWORK, AVALIB_NUMERICS="portable", ONEDNN_VERBOSE="1")
+    assert done.returncode == 0, done.stderr
+    executed = [line.split(",") for line in done.stdout.splitlines() if ",exec,cpu," in line]
+    kernels = {(fields[5], fields[6]) for fields in executed}
+    convolutions = {kernel for kind, kernel in kernels if kind in ("convolution", "deconvolution")}
+    assert convolutions and convolutions <= set(numerics.ONEDNN_KERNELS), kernels
+    assert {kind for kind, _ in kernels} <= {"convolution", "deconvolution", "reorder"}, kernels
 
 
 def test_portable_is_the_same_bits_in_every_fresh_process():

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from avalib import numerics
 from avalib.latent import gaussian_kl, reparameterise
 from avalib.training import in_batches
 from avalib.zemouri.networks import (ZemouriClassifier, ZemouriDecoder, ZemouriDiscriminator,
@@ -77,7 +78,10 @@ class ZemouriModel:
                     ZemouriClassifier(config.latent_size, classes, config.classifier_hidden),
                     ZemouriDecoder(channels, size, config.latent_size, config.widths, config.hidden),
                     ZemouriDiscriminator(channels, size, config.widths, config.hidden))
-        model.to(memory_format=torch.channels_last)
+        if numerics.mode() == "native":
+            # channels-last runs oneDNN's brgemm convolutions, which size their blocks from the
+            # CPU's caches: native only (portable keeps its jit:avx2 kernels; avalib.numerics)
+            model.to(memory_format=torch.channels_last)
         return model
 
     def networks(self) -> tuple:

@@ -1,0 +1,30 @@
+"""The cross-machine check: the smoke unit of every trainer gives, on this CPU, the fingerprint
+committed under portable numerics (``avalib.smoke_units``), and its convolutions run only the
+oneDNN kernels that ``avalib.numerics`` names."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from avalib import numerics
+
+pytestmark = pytest.mark.skipif(not numerics.portable_supported()[0],
+                                reason="portable numerics needs an x86-64 CPU with AVX2 and FMA")
+
+
+def test_every_trainer_gives_the_committed_fingerprint_bit_for_bit():
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in numerics.PORTABLE_ENVIRONMENT and k != numerics.NUMERICS_VARIABLE}
+    environment.update(AVALIB_NUMERICS="portable", AVALIB_NO_CACHE="1", ONEDNN_VERBOSE="1")
+    done = subprocess.run([sys.executable, "-m", "avalib.smoke_units"], env=environment,
+                          capture_output=True, text=True)
+    report = "\n".join(line for line in done.stdout.splitlines() if not line.startswith("onednn_verbose"))
+    assert done.returncode == 0, report + done.stderr[-2000:]
+    assert "bit for bit the same as committed" in report, report
+    executed = [line.split(",") for line in done.stdout.splitlines()
+                if line.startswith("onednn_verbose,v1,primitive,exec,cpu,")]
+    kernels = {(fields[5], fields[6]) for fields in executed}
+    convolutions = {kernel for kind, kernel in kernels if kind in ("convolution", "deconvolution")}
+    assert convolutions and convolutions <= set(numerics.ONEDNN_KERNELS), kernels
