@@ -30,11 +30,12 @@ endif
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 STEMS := $(basename $(notdir $(NOTEBOOKS)))
 
-.PHONY: help env lock data reproduce test expected benchmark site clean $(addprefix notebook-,$(STEMS))
+.PHONY: help env lock data reproduce verify test expected benchmark site clean $(addprefix notebook-,$(STEMS))
 
 help:
 	@echo "make reproduce [PROFILE=smoke|default|paper]  environment, data, every notebook, the front page"
 	@echo "make notebook-NAME [PROFILE=..] [PARAMS='-p name value']  one notebook (NAME: $(STEMS))"
+	@echo "make verify [VERIFY_UNITS=N|all]  retrain N committed units per notebook (default 3), compare bit for bit"
 	@echo "make test        pytest over avalib + nbval over the smoke notebooks (~3-8 min on 2 cores)"
 	@echo "make expected    after editing a notebook: refresh the smoke outputs make test compares"
 	@echo "make data        verified copies of every dataset into data/raw/ (exit 1 if one is missing)"
@@ -99,6 +100,12 @@ PARAMS ?=
 $(addprefix notebook-,$(STEMS)): notebook-%: data
 	$(PY) -m avalib.runs $* --profile $(PROFILE) $(PARAMS)
 	$(if $(filter default,$(PROFILE)),$(PY) -m avalib.front_page)
+
+# A stratified random sample of the committed units retrained with the cache off and compared bit
+# for bit with results/*/fingerprints.csv (avalib/verify.py); the table goes to results/verification.*.
+VERIFY_UNITS ?= 3
+verify: data
+	$(PY) -m avalib.verify --units $(VERIFY_UNITS) --scheduler $(or $(AVALIB_SCHEDULER),local:2)
 
 # pytest over avalib, then every notebook at its smoke parameters under nbval (results go to
 # build/): tests/expected/<stem>.ipynb is the notebook with the smoke parameters injected and the

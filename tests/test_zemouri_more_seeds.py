@@ -159,3 +159,27 @@ def test_the_claims_read_the_sweep_and_the_pilots_longest_budget_only():
     assert list(rows.columns) == list(metrics.columns) and list(rows.index) == [0, 1, 2, 3]
     assert judged_rows(metrics, pilot, [25, 50]).equals(metrics)        # the longest is the sweep's
     assert judged_rows(metrics, pd.DataFrame(), []).equals(metrics)     # no pilot at all
+
+
+def test_with_03s_bits_confirmed_only_the_missing_settings_train_and_03s_rows_stay():
+    """Where the fingerprints say this machine computes what notebook 03 did, no block is trained
+    again: the plan holds only the settings 03 lacks, and every 03 row pools as 03's."""
+    found = source()
+    chosen = claim_rows(("4.4 (A)", SWEEP, "inconclusive", 3, 5.0))
+    sweep, _ = more_seeds.plan(chosen, found, complete_blocks=False)
+    assert {c.seed for c in sweep} == {3, 4}
+    assert len(sweep) == 2 * 2 * 2                                   # datasets x K_z x seeds 3, 4
+    added = metrics(range(3, 5))
+    check = more_seeds.reproduction_setting(found)
+    again = found.measured.iloc[:1]
+    rows = more_seeds.pooled(found, pd.concat([added, again], ignore_index=True), check, complete_blocks=False)
+    assert (rows.notebook == "03").sum() == len(found.measured)
+    assert (rows.notebook == "05").sum() == len(added)
+
+
+def test_the_same_computation_needs_every_unit_and_its_03_fingerprint():
+    table = pd.DataFrame({"unit": ["step1", "trained"], "key": ["a", "b"],
+                          "fingerprint_in_03": ["x", "y"], "fingerprint_here": ["x", "y"]})
+    assert more_seeds.same_computation(table.assign(same=True))
+    assert not more_seeds.same_computation(table.assign(same=[True, False]))
+    assert not more_seeds.same_computation(table.iloc[:0].assign(same=[]))

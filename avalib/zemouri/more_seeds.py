@@ -5,9 +5,13 @@ need to reach a verdict at the table's Holm level (``seeds_needed``, a power est
 such claim with ``seeds_needed <= max_seeds`` is given that many seeds: its settings at seeds
 0 .. n-1, those notebook 03 measured read from its tables (``metrics.csv``, ``budget_pilot.csv``),
 the others trained with notebook 03's own configs (read from its ``provenance.json``, so the two
-cannot differ). The pooled table is judged again by ``avalib.zemouri.claims.verdicts``, the same
-claims and the same Holm family as notebook 03's; a claim that shares the added settings (e.g. D
-shares A's beta = 0 settings) is judged on them too.
+cannot differ). Whether this machine computes what notebook 03 computed is asked of the
+fingerprints (``fingerprints_compared``): notebook 03's first setting is trained here first and
+every unit it makes is compared with 03's ``fingerprints.csv``. Where all are the same, 03's rows
+pool as they are; otherwise every block a setting is added to is trained here whole (``plan``).
+The pooled table is judged again by ``avalib.zemouri.claims.verdicts``, the same claims and the
+same Holm family as notebook 03's; a claim that shares the added settings (e.g. D shares A's
+beta = 0 settings) is judged on them too.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from avalib import cache
 from avalib.claims import INCONCLUSIVE
 from avalib.download import REPOSITORY_ROOT
 from avalib.zemouri import experiment
@@ -45,6 +50,7 @@ class Source:
     claims: pd.DataFrame
     measured: pd.DataFrame
     git_commit: str
+    fingerprints: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)   # none: empty
 
     @classmethod
     def read(cls, folder: Path) -> "Source":
@@ -55,7 +61,9 @@ class Source:
         pilot_file = folder / "budget_pilot.csv"
         pilot = pd.read_csv(pilot_file) if pilot_file.exists() else pd.DataFrame()
         measured = experiment.judged_rows(metrics, pilot, run.pilot_steps)
-        return cls(folder, run, pd.read_csv(folder / "claims.csv"), measured, provenance["git_commit"])
+        prints = folder / "fingerprints.csv"
+        return cls(folder, run, pd.read_csv(folder / "claims.csv"), measured, provenance["git_commit"],
+                   pd.read_csv(prints) if prints.exists() else pd.DataFrame(columns=["unit", "key", "fingerprint"]))
 
     @property
     def where(self) -> str:
@@ -129,10 +137,34 @@ def _block(key: tuple) -> tuple:
     return tuple(value for column, value in zip(SETTING_INDEX, key) if column in BLOCK)
 
 
-def plan(chosen: pd.DataFrame, source: Source) -> tuple[list[ZemouriConfig], list[ZemouriConfig]]:
+def fingerprints_compared(source: Source, check: ZemouriConfig, scheduler: str | None = None,
+                          threads: int = 1) -> pd.DataFrame:
+    """``check`` trained and scored here as notebook 03 does (its example count too, so that every
+    unit has 03's key), and every unit that made (the judge,
+    step 1, the warm-up, the trained model, its scores) beside notebook 03's fingerprint of the
+    same key: unit, key, fingerprint in 03, here, same. A unit whose key 03 never listed (its code,
+    data or numerics differ) has no 03 fingerprint and is not the same."""
+    start = len(cache.RECORDS)
+    run = source.run
+    experiment.sweep([check], run.test_size, run.example_count, run.judge, scheduler, threads)   # 03's units
+    here = pd.DataFrame(cache.RECORDS[start:], columns=["unit", "key", "fingerprint"]).drop_duplicates("key")
+    theirs = source.fingerprints[["key", "fingerprint"]].drop_duplicates("key")
+    table = here.merge(theirs, on="key", how="left", suffixes=("_here", "_in_03"))
+    table["same"] = table["fingerprint_here"] == table["fingerprint_in_03"]
+    return table[["unit", "key", "fingerprint_in_03", "fingerprint_here", "same"]]
+
+
+def same_computation(compared: pd.DataFrame) -> bool:
+    """Whether every unit of ``fingerprints_compared`` is notebook 03's bit for bit."""
+    return bool(len(compared)) and bool(compared["same"].all())
+
+
+def plan(chosen: pd.DataFrame, source: Source, complete_blocks: bool = True
+         ) -> tuple[list[ZemouriConfig], list[ZemouriConfig]]:
     """(sweep settings, pilot runs) to train: each chosen claim's settings at seeds 0 ..
-    seeds_needed - 1 that notebook 03 did not measure, and every setting notebook 03 measured in
-    a block (``BLOCK``: dataset, n_dis, budget, seed) where one is trained here, so that each
+    seeds_needed - 1 that notebook 03 did not measure; with ``complete_blocks`` (this machine's
+    bits are not shown to be 03's, ``same_computation``) also every setting notebook 03 measured
+    in a block (``BLOCK``: dataset, n_dis, budget, seed) where one is trained here, so that each
     seed of a block, and so every comparison a claim makes within a seed, is measured on one
     machine (the same seed can give other numbers on another CPU); each setting once."""
     have = {tuple(row) for row in source.measured[SETTING_INDEX].itertuples(index=False)}
@@ -144,7 +176,7 @@ def plan(chosen: pd.DataFrame, source: Source) -> tuple[list[ZemouriConfig], lis
                 config = dataclasses.replace(config, seed=seed)
                 if _key(config) not in have:
                     (pilot if is_pilot else sweep)[_key(config)] = config
-    for planned in (sweep, pilot):
+    for planned in (sweep, pilot) if complete_blocks else ():
         blocks = {_block(key): config for key, config in planned.items()}
         for key in have:
             if _block(key) in blocks:
@@ -214,13 +246,19 @@ def reproduction_check(source: Source, twice: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("metric")
 
 
-def pooled(source: Source, added: pd.DataFrame, check: ZemouriConfig) -> pd.DataFrame:
-    """Notebook 03's rows and the added ones, ``notebook`` saying where each was measured: every
-    row of a block (``BLOCK``) trained here is this notebook's, every other row 03's (``check``,
-    trained only to compare, counts as 03's where its block is 03's)."""
+def pooled(source: Source, added: pd.DataFrame, check: ZemouriConfig,
+           complete_blocks: bool = True) -> pd.DataFrame:
+    """Notebook 03's rows and the added ones, ``notebook`` saying where each was measured. With
+    ``complete_blocks`` every row of a block (``BLOCK``) trained here is this notebook's, every
+    other row 03's (``check``, trained only to compare, counts as 03's where its block is 03's);
+    without (the same computation as 03's) every row 03 measured is 03's, the others this one's."""
     def blocks(frame):
         return pd.MultiIndex.from_frame(frame[BLOCK])
     keys = pd.MultiIndex.from_frame(added[SETTING_INDEX])
+    if not complete_blocks:
+        new = added[~keys.isin(pd.MultiIndex.from_frame(source.measured[SETTING_INDEX]))]
+        return pd.concat([source.measured.assign(notebook=SOURCE[:2]), new.assign(notebook="05")],
+                         ignore_index=True)
     trained = blocks(added[~keys.isin([_key(check)])]).unique()
     new = added[blocks(added).isin(trained)]
     old = source.measured[~blocks(source.measured).isin(trained)]

@@ -1,0 +1,132 @@
+"""``make verify``: retrain a stratified random sample of the committed units of work and compare
+each result's fingerprint with the committed one, bit for bit.
+
+Every notebook commits ``results/<stem>/fingerprints.csv``: one row per unit (its name, key,
+the sha256 of its result, seconds, numerics mode, CPU model, and its call spelled as JSON,
+``cache.call_spelling``). The sample takes ``units`` rows per notebook, spread over the unit kinds
+(a judge, a step-1 model, a setting, ...) and drawn at random within a kind by ``seed``; a row is
+recomputed from its call with the cache off (``$AVALIB_NO_CACHE``: the units it asks for are
+retrained too), under this process's numerics. A unit whose key differs from the committed one
+(the code, the data or torch changed since) is "stale", not compared. Rows of another numerics
+mode are left out (their bits were never a claim across machines) and counted.
+
+The table (notebook, unit, key, committed and recomputed fingerprints, same?, the CPU models,
+seconds) is printed and written to ``results/verification.csv`` and ``.md``; exit 1 if any
+sampled unit differs or is stale, 2 if there is nothing to verify.
+
+Run: ``python -m avalib.verify [--units N|all] [--seed S] [--scheduler local:2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from avalib import cache, fanout, numerics
+from avalib.atomic import atomic_path
+from avalib.download import REPOSITORY_ROOT
+
+RESULTS = REPOSITORY_ROOT / "results"
+
+
+def committed(root: Path = RESULTS) -> pd.DataFrame:
+    """Every committed fingerprint row, with its notebook; a unit several notebooks used is kept
+    once, under the first notebook that lists it."""
+    frames = [pd.read_csv(path).assign(notebook=path.parent.name)
+              for path in sorted(root.glob("*/fingerprints.csv"))]
+    if not frames:
+        return pd.DataFrame(columns=["notebook", "unit", "key", "fingerprint", "seconds",
+                                     "numerics", "cpu_model", "call"])
+    return pd.concat(frames, ignore_index=True).drop_duplicates(["unit", "key"])
+
+
+def sample(rows: pd.DataFrame, units: int | None, seed: int) -> pd.DataFrame:
+    """``units`` rows per notebook (all: ``None``), taking the unit kinds in turn, each kind's
+    rows in a random order drawn by ``seed``."""
+    if units is None:
+        return rows
+    picked = []
+    for _, notebook in rows.groupby("notebook", sort=True):
+        kinds = [kind.sample(frac=1.0, random_state=seed) for _, kind in notebook.groupby("unit", sort=True)]
+        turns = [kind.iloc[[i]] for i in range(max(map(len, kinds))) for kind in kinds if i < len(kind)]
+        picked.extend(turns[:units])
+    return pd.concat(picked) if picked else rows.iloc[:0]
+
+
+def recompute(call: str) -> dict:
+    """The unit ``call`` spells, computed afresh here: its key and the fingerprint of its result."""
+    function, arguments = cache.call_of(call)
+    start = time.perf_counter()
+    result = function(**arguments)
+    return {"key_here": cache.key_digest(function, arguments), "fingerprint_here": cache.fingerprint(result),
+            "cpu_model_here": numerics.cpu_model(), "seconds_here": round(time.perf_counter() - start, 1)}
+
+
+def verified(rows: pd.DataFrame, scheduler: str | None = None) -> pd.DataFrame:
+    """The table of ``rows`` recomputed (the cache off for them and every unit they ask for)."""
+    os.environ[cache.NO_CACHE_VARIABLE] = "1"       # the workers inherit it
+    done = fanout.compute(recompute, [{"call": call} for call in rows["call"]], scheduler,
+                          label="verify")
+    table = pd.concat([rows.reset_index(drop=True), pd.DataFrame(done)], axis=1)
+    table["same"] = table["fingerprint"] == table["fingerprint_here"]
+    table["status"] = ["stale (key differs)" if key != here else ("same" if same else "DIFFERENT")
+                       for key, here, same in zip(table["key"], table["key_here"], table["same"])]
+    return table.rename(columns={"fingerprint": "fingerprint_committed", "cpu_model": "cpu_model_committed",
+                                 "seconds": "seconds_committed"})[
+        ["notebook", "unit", "key", "fingerprint_committed", "fingerprint_here", "status",
+         "cpu_model_committed", "cpu_model_here", "seconds_committed", "seconds_here"]]
+
+
+def write(table: pd.DataFrame, root: Path = RESULTS) -> None:
+    """``verification.csv`` and ``.md`` beside the notebooks' folders (fingerprints shortened to
+    16 hex digits in the Markdown)."""
+    with atomic_path(root / "verification.csv") as temporary:
+        table.to_csv(temporary, index=False)
+    short = table.assign(fingerprint_committed=table["fingerprint_committed"].str[:16],
+                         fingerprint_here=table["fingerprint_here"].str[:16])
+    models = sorted(set(table["cpu_model_committed"]) | set(table["cpu_model_here"]))
+    text = (f"# Units retrained and compared bit for bit\n\n{len(table)} units; "
+            f"{int((table['status'] == 'same').sum())} the same. CPU models: {', '.join(models)}.\n\n"
+            + short.to_markdown(index=False) + "\n")
+    with atomic_path(root / "verification.md") as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", default="3", help="units per notebook, or 'all' (default 3)")
+    parser.add_argument("--seed", type=int, default=0, help="draws the sample (default 0)")
+    parser.add_argument("--scheduler", default=None, help="serial, local:N, ... (avalib.fanout)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the results folder (default results/)")
+    args = parser.parse_args(argv)
+    if args.units != "all" and not (args.units.isdigit() and int(args.units) >= 1):
+        parser.error(f"--units={args.units!r}: allowed: a whole number >= 1, or 'all'")
+    rows = committed(args.results)
+    mode = numerics.mode()
+    other = rows[rows["numerics"] != mode]
+    rows = rows[rows["numerics"] == mode]
+    if other.size:
+        print(f"left out: {len(other)} committed units computed under another numerics mode "
+              f"than this process's {mode!r}")
+    if rows.empty:
+        print(f"nothing to verify: no committed fingerprints under {args.results} for numerics={mode}",
+              file=sys.stderr)
+        return 2
+    table = verified(sample(rows, None if args.units == "all" else int(args.units), args.seed),
+                     args.scheduler)
+    write(table, args.results)
+    with pd.option_context("display.width", 220, "display.max_colwidth", 18):
+        print(table.to_string(index=False))
+    bad = table[table["status"] != "same"]
+    print(f"{len(table) - len(bad)} of {len(table)} units the same bit for bit "
+          f"(here: {numerics.cpu_model()}, numerics {mode})")
+    return 1 if len(bad) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""make verify: committed fingerprint rows are recomputed from their spelled calls and compared bit
+for bit; a changed result is named, a sample is stratified by notebook and unit kind."""
+
+import pandas as pd
+import pytest
+
+from avalib import cache, verify
+from avalib.zemouri import units
+from avalib.zemouri.trainer import ZemouriConfig
+
+TOY = ZemouriConfig(dataset="toy", latent_size=3, train_size=None, step1_epochs=1, warmup_steps=2,
+                    step2_steps=2, batch_size=16, widths=(2, 3, 4), hidden=8, classifier_hidden=8)
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    """A results folder with one notebook whose fingerprints.csv lists a toy step-1 model and its
+    warm-up (the latter asks for the former through the cache)."""
+    monkeypatch.setenv(cache.NO_CACHE_VARIABLE, "")            # restored after the test
+    start = len(cache.RECORDS)
+    cache.timed_unit(units.warm_start, config=TOY)
+    rows = pd.DataFrame(cache.RECORDS[start:])
+    del cache.RECORDS[start:]
+    (tmp_path / "99_toy").mkdir()
+    rows.to_csv(tmp_path / "99_toy" / "fingerprints.csv", index=False)
+    return tmp_path
+
+
+def test_every_committed_unit_recomputes_to_its_fingerprint(results, capsys):
+    assert verify.main(["--results", str(results), "--units", "all"]) == 0
+    table = pd.read_csv(results / "verification.csv")
+    assert set(table["unit"]) == {"step1", "warm_start"} and (table["status"] == "same").all()
+    assert "2 of 2 units the same bit for bit" in capsys.readouterr().out
+    assert (results / "verification.md").read_text().startswith("# Units retrained")
+
+
+def test_a_different_result_is_named_and_fails(results, capsys):
+    path = results / "99_toy" / "fingerprints.csv"
+    rows = pd.read_csv(path)
+    rows.loc[0, "fingerprint"] = "0" * 64
+    rows.to_csv(path, index=False)
+    assert verify.main(["--results", str(results), "--units", "all"]) == 1
+    assert pd.read_csv(results / "verification.csv")["status"].tolist().count("DIFFERENT") == 1
+
+
+def test_nothing_to_verify_says_so(tmp_path, capsys):
+    assert verify.main(["--results", str(tmp_path)]) == 2
+    assert "nothing to verify" in capsys.readouterr().err
+
+
+def test_the_sample_takes_the_unit_kinds_of_each_notebook_in_turn():
+    rows = pd.DataFrame({"notebook": ["a"] * 5 + ["b"] * 2, "unit": ["judge", "setting", "setting",
+                         "setting", "step1", "setting", "setting"], "key": list("1234567")})
+    picked = verify.sample(rows, 3, seed=0)
+    assert sorted(picked.loc[picked["notebook"] == "a", "unit"]) == ["judge", "setting", "step1"]
+    assert len(picked[picked["notebook"] == "b"]) == 2
+    assert picked.equals(verify.sample(rows, 3, seed=0))
+
+
+def test_a_bad_unit_count_is_named():
+    with pytest.raises(SystemExit):
+        verify.main(["--units", "some"])
