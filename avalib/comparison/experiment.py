@@ -92,7 +92,7 @@ def score_run(config: ComparisonConfig, judge_config: DomainClassifierConfig, sa
     """Unit: train ``config`` (``train_model``, a unit of its own), score it, and keep ``SHOWN_SAMPLES`` samples and ``LINES`` x
     ``LINE_STEPS`` interpolation images (cached by the fan-out: the timings of a rerun from the
     cache are those of the run that trained it)."""
-    classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=config.dataset))
+    classifier, _ = domain_classifier(judge_config.on(config.dataset))
     model = cache.unit(train_model, config=config)    # its own unit: a change to scoring keeps it
     row, samples = evaluate(model, config, classifier, sample_count)
     lines = samples[:0] if model.diverged else interpolations(model, LINES, LINE_STEPS, config.seed)
@@ -108,7 +108,7 @@ def run_comparison(models, datasets, seeds, base: ComparisonConfig,
     further seeds, as units of work on ``scheduler`` (``avalib.fanout``). Returns (runs frame,
     samples and interpolation images of the first seed, each keyed by (dataset, model name))."""
     for dataset in datasets:                          # the judges, before any worker needs them
-        domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
+        domain_classifier(judge_config.on(dataset))
     focus_datasets, focus_models, focus_seeds = focus
     configs = [dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
                for dataset in datasets

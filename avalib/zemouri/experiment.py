@@ -125,7 +125,7 @@ def _scoring_context(judge_config: DomainClassifierConfig, dataset: str, test_co
     """What every setting of one dataset is scored against: the test images, the judge, its
     judgement of the real images and the mean image's pixel MSE."""
     test = test_images(dataset, test_count)
-    classifier, _ = domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
+    classifier, _ = domain_classifier(judge_config.on(dataset))
     return (test, classifier, judge(classifier, test.images),
             float((test.images - test.images.mean(0)).pow(2).mean()))
 
@@ -195,7 +195,7 @@ def sweep(settings: list[ZemouriConfig], test_count: int, example_count: int,
     "g=.. b=.." to ``example_count`` images of the first setting's seed, n_dis and budget;
     ``frames`` the same keys to Fig. 9's frame colours (``figure_9_frames``)."""
     for dataset in dict.fromkeys(c.dataset for c in settings):   # the judges, before any worker
-        domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
+        domain_classifier(judge_config.on(dataset))
     compute(units.step1, [{"config": c} for c in dict.fromkeys(c.stage("step1") for c in settings)],
             scheduler, threads, "step 1")
     compute(units.warm_start, [{"config": c} for c in dict.fromkeys(c.stage("warmup") for c in settings)],
@@ -246,7 +246,7 @@ def pilot_curves(configs: list[ZemouriConfig], steps, judge_config: DomainClassi
     """``step2_learning_curve`` of every config, as units on ``scheduler`` (the warm-ups first);
     one row per (config, Algorithm 2 iterations)."""
     for dataset in dict.fromkeys(c.dataset for c in configs):   # the judges, before any worker
-        domain_classifier(dataclasses.replace(judge_config, dataset=dataset))
+        domain_classifier(judge_config.on(dataset))
     compute(units.warm_start, [{"config": c} for c in dict.fromkeys(c.stage("warmup") for c in configs)],
             scheduler, threads, "pilot warm-ups")
     curves = compute(step2_learning_curve, [{"config": c, "steps": tuple(steps),
