@@ -67,14 +67,16 @@ def _unit(function: Callable, threads: int, key: dict[str, Any]) -> tuple[Any, f
 
 # What this process's sweeps cost: units run, how many came from the cache, and the seconds every
 # unit took when it was computed (a rerun from the cache reports the training it reused).
-_LEDGER = {"units": 0, "from_cache": 0, "unit_seconds": 0.0}
+_LEDGER = {"units": 0, "from_cache": 0, "unit_seconds": 0.0, "computed_seconds": 0.0, "workers": 1}
 
 
 def ledger() -> dict[str, float]:
-    """The units of every ``compute`` of this process so far, those loaded from the cache, and the
+    """The units of every ``compute`` of this process so far, those loaded from the cache, the
     seconds of computing them all (summed over units, as first computed; on N workers the wall
-    time is about this / N)."""
-    return {**_LEDGER, "unit_seconds": round(_LEDGER["unit_seconds"], 1)}
+    time is about this / N), the seconds of those this process computed itself, and the most
+    workers a sweep ran on (worker efficiency = computed seconds / (wall x workers))."""
+    return {**_LEDGER, "unit_seconds": round(_LEDGER["unit_seconds"], 1),
+            "computed_seconds": round(_LEDGER["computed_seconds"], 1)}
 
 
 def _record(outcome: tuple[Any, float, bool, list]) -> tuple[Any, bool]:
@@ -83,7 +85,14 @@ def _record(outcome: tuple[Any, float, bool, list]) -> tuple[Any, bool]:
     _LEDGER["units"] += 1
     _LEDGER["from_cache"] += int(from_cache)
     _LEDGER["unit_seconds"] += seconds
+    _LEDGER["computed_seconds"] += 0.0 if from_cache else seconds
     return result, from_cache
+
+
+def workers(scheduler: str) -> int:
+    """How many workers ``scheduler`` runs units on (an existing cluster: 1, as it is not known)."""
+    kind, _, count = scheduler.partition(":")
+    return int(count) if kind in ("local", "slurm") else 1
 
 
 def _worker_environment() -> dict[str, Any]:
@@ -150,6 +159,7 @@ def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | Non
     computed so far times the units still to come (a unit loaded from the cache takes no time, so
     a resumed sweep is not promised an end it cannot keep)."""
     scheduler = resolve_scheduler(scheduler)
+    _LEDGER["workers"] = max(_LEDGER["workers"], workers(scheduler))
     start, results, computed = time.perf_counter(), {}, [0]
 
     def finished(index: int, outcome: tuple[Any, float, bool, list]) -> None:

@@ -215,16 +215,26 @@ def _runs(root: Path) -> list[str]:
     lines = ["## The runs behind these numbers", "",
              *_wrapped("Compute: the seconds every unit of work took when it was trained, summed "
                        "(also where this execution loaded it from the cache); wall: this "
-                       "execution of the notebook."), "",
-             "| notebook | commit | finished | compute | wall | units (from cache) | files |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+                       "execution of the notebook; efficiency: the seconds of the units this "
+                       "execution computed over wall x workers (the rest of the wall is loading, "
+                       "scoring in the notebook and idle workers)."), "",
+             "| notebook | commit | finished | compute | wall | workers | efficiency | units (from cache) | files |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for folder, provenance, units in _provenances(root):
         lines.append(f"| [`{folder}`]({folder}/{folder}.ipynb) | `{provenance['git_commit'][:12]}` "
                      f"| {provenance['ended_utc']} | {_minutes(units.get('unit_seconds'))} "
-                     f"| {_minutes(provenance['wall_seconds'])} "
+                     f"| {_minutes(provenance['wall_seconds'])} | {units.get('workers', '-')} "
+                     f"| {_efficiency(units, provenance['wall_seconds'])} "
                      f"| {units.get('units', '-')} ({units.get('from_cache', '-')}) "
                      f"| [{len(provenance['files'])} files]({folder}/provenance.json) |")
     return lines
+
+
+def _efficiency(units: dict, wall_seconds: float) -> str:
+    """computed seconds / (wall x workers), where the run recorded both."""
+    if units.get("computed_seconds") is None or not wall_seconds:
+        return "-"
+    return f"{100 * units['computed_seconds'] / (wall_seconds * units.get('workers', 1)):.0f} %"
 
 
 INTRODUCTION = (

@@ -97,3 +97,13 @@ def test_every_unit_of_a_sweep_leaves_a_fingerprint_row_also_from_a_worker(tmp_p
         _sweep(scheduler)
         rows.append(sorted({(r["unit"], r["key"], r["fingerprint"]) for r in cache.RECORDS}))
     assert len(rows[0]) >= 8 and rows[0] == rows[1]
+
+
+def test_the_ledger_counts_computed_seconds_apart_from_cached_ones_and_the_workers():
+    before = fanout.ledger()
+    fanout._record((None, 5.0, True, []))
+    fanout._record((None, 2.0, False, []))
+    after = fanout.ledger()
+    assert after["unit_seconds"] - before["unit_seconds"] == pytest.approx(7.0)
+    assert after["computed_seconds"] - before["computed_seconds"] == pytest.approx(2.0)
+    assert (fanout.workers("local:2"), fanout.workers("serial"), fanout.workers("slurm:16")) == (2, 1, 16)

@@ -40,7 +40,7 @@ def test_run_record_writes_tables_figures_provenance(tmp_path, monkeypatch):
     assert saved["requirements_lock_sha256"] == hashlib.sha256(
         (results.REPOSITORY_ROOT / "requirements.lock").read_bytes()).hexdigest()
     assert len(saved["data_manifest_sha256"]) == 64
-    assert saved["units"] == fanout.ledger() and set(saved["units"]) == {"units", "from_cache", "unit_seconds"}
+    assert saved["units"] == fanout.ledger() and set(saved["units"]) == {"units", "from_cache", "unit_seconds", "computed_seconds", "workers"}
     index = front_page.write_front_page(tmp_path).read_text()
     assert "[`99_example`](99_example/99_example.ipynb)" in index
 
