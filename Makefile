@@ -30,13 +30,14 @@ endif
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 STEMS := $(basename $(notdir $(NOTEBOOKS)))
 
-.PHONY: help env lock data reproduce verify test expected benchmark site clean $(addprefix notebook-,$(STEMS))
+.PHONY: help env lock data reproduce verify test test-cluster expected benchmark site clean $(addprefix notebook-,$(STEMS))
 
 help:
 	@echo "make reproduce [PROFILE=smoke|default|paper]  environment, data, every notebook, the front page"
 	@echo "make notebook-NAME [PROFILE=..] [PARAMS='-p name value']  one notebook (NAME: $(STEMS))"
 	@echo "make verify [VERIFY_UNITS=N|all]  retrain N committed units per notebook (default 3), compare bit for bit"
 	@echo "make test        pytest over avalib + nbval over the smoke notebooks (~3-8 min on 2 cores)"
+	@echo "make test-cluster  a smoke notebook on a real single-node SLURM (started here; apt-installed as root) = local, bit for bit"
 	@echo "make expected    after editing a notebook: refresh the smoke outputs make test compares"
 	@echo "make data        verified copies of every dataset into data/raw/ (exit 1 if one is missing)"
 	@echo "make env | lock  the virtual environment from requirements.lock (+ torch from TORCH_INDEX) | rewrite the lock"
@@ -114,6 +115,12 @@ SMOKE_ENV = AVALIB_RESULTS_DIR=$(CURDIR)/$(SMOKE)/results AVALIB_CACHE_DIR=$(CUR
 test: data
 	rm -rf $(SMOKE) && mkdir -p $(SMOKE)
 	$(SMOKE_ENV) $(PY) -m pytest tests --nbval-lax --nbval-sanitize-with tests/expected/sanitize.cfg
+
+# The cluster path on a real SLURM: cluster/test-cluster.sh starts a single-node cluster (slurmctld,
+# slurmd, munge; Debian's packages, apt-installed when absent and root), runs notebook 02 at smoke
+# with scheduler=slurm:2 and local:2, checks SLURM's job log and that both are the same bit for bit.
+test-cluster: data
+	PY=$(PY) cluster/test-cluster.sh
 
 # Regenerate tests/expected/ after changing a notebook (tests/test_notebooks.py says when).
 expected: data

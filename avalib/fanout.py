@@ -127,7 +127,10 @@ def _client(scheduler: str) -> Iterator[Any]:
     elif kind == "slurm":
         from dask_jobqueue import SLURMCluster    # optional: pip install -e '.[cluster]'
 
-        with SLURMCluster() as cluster, Client(cluster) as client:
+        # every job script exports this process's numerics variables before its worker starts
+        prologue = [*(dask.config.get("jobqueue.slurm.job-script-prologue", None) or []),
+                    *(f"export {name}={value}" for name, value in numerics.environment().items())]
+        with SLURMCluster(job_script_prologue=prologue) as cluster, Client(cluster) as client:
             cluster.scale(jobs=int(count))
             yield client
     elif Path(scheduler).suffix == ".json":

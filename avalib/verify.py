@@ -14,7 +14,9 @@ The table (notebook, unit, key, committed and recomputed fingerprints, same?, th
 seconds) is printed and written to ``results/verification.csv`` and ``.md``; exit 1 if any
 sampled unit differs or is stale, 2 if there is nothing to verify.
 
-Run: ``python -m avalib.verify [--units N|all] [--seed S] [--scheduler local:2]``.
+Run: ``python -m avalib.verify [--units N|all] [--seed S] [--scheduler local:2]``; with
+``--runs A B`` it compares two runs of one notebook instead (``same_runs``: ``make test-cluster``
+checks a SLURM run against a local one): exit 1 where they differ.
 """
 
 from __future__ import annotations
@@ -97,13 +99,50 @@ def write(table: pd.DataFrame, root: Path = RESULTS) -> None:
         temporary.write_text(text, encoding="utf-8")
 
 
+# Columns that measure the wall clock or the machine, not the computation (cache.WALL_CLOCK, and the
+# fingerprint rows' own bookkeeping).
+_NOT_COMPUTED = {*cache.WALL_CLOCK, "from_cache", "cpu_model"}
+
+
+def same_runs(first: Path, second: Path) -> list[str]:
+    """What differs between two runs of one notebook (results folders): the fingerprint of any
+    unit, or any CSV table (wall-clock columns left out); empty where they are the same bit for bit."""
+    differences = []
+    prints = [pd.read_csv(folder / "fingerprints.csv").drop_duplicates(["unit", "key"]).set_index(["unit", "key"])
+              for folder in (first, second)]
+    if not prints[0]["fingerprint"].sort_index().equals(prints[1]["fingerprint"].sort_index()):
+        differences.append("fingerprints.csv: the units or their fingerprints differ")
+    for path in sorted(first.glob("*.csv")):
+        other = second / path.name
+        if path.name == "fingerprints.csv":
+            continue
+        if not other.exists():
+            differences.append(f"{path.name}: only in {first.name}")
+            continue
+        tables = [pd.read_csv(p) for p in (path, other)]
+        tables = [t.drop(columns=[c for c in t.columns if c in _NOT_COMPUTED]) for t in tables]
+        if not tables[0].equals(tables[1]):
+            differences.append(f"{path.name}: differs")
+    return differences
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", default="3", help="units per notebook, or 'all' (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="draws the sample (default 0)")
     parser.add_argument("--scheduler", default=None, help="serial, local:N, ... (avalib.fanout)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the results folder (default results/)")
+    parser.add_argument("--runs", type=Path, nargs=2, metavar=("A", "B"),
+                        help="compare two runs of one notebook (results folders) instead")
     args = parser.parse_args(argv)
+    if args.runs:
+        differences = same_runs(*args.runs)
+        for line in differences:
+            print(f"DIFFERENT: {line}", file=sys.stderr)
+        if not differences:
+            units = len(pd.read_csv(args.runs[0] / "fingerprints.csv"))
+            print(f"the two runs are the same bit for bit: {units} unit fingerprints and every table")
+        return 1 if differences else 0
     if args.units != "all" and not (args.units.isdigit() and int(args.units) >= 1):
         parser.error(f"--units={args.units!r}: allowed: a whole number >= 1, or 'all'")
     rows = committed(args.results)

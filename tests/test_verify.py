@@ -60,3 +60,16 @@ def test_the_sample_takes_the_unit_kinds_of_each_notebook_in_turn():
 def test_a_bad_unit_count_is_named():
     with pytest.raises(SystemExit):
         verify.main(["--units", "some"])
+
+
+def test_two_runs_are_the_same_unless_a_fingerprint_or_a_table_differs(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder, seconds in ((first, 1.0), (second, 9.0)):
+        folder.mkdir()
+        pd.DataFrame({"unit": ["step1"], "key": ["k"], "fingerprint": ["f"], "seconds": [seconds],
+                      "cpu_model": ["x"]}).to_csv(folder / "fingerprints.csv", index=False)
+        pd.DataFrame({"metric": [0.5], "train_seconds": [seconds]}).to_csv(folder / "table.csv", index=False)
+    assert verify.same_runs(first, second) == []          # seconds and CPU are not the computation
+    pd.DataFrame({"metric": [0.25], "train_seconds": [1.0]}).to_csv(second / "table.csv", index=False)
+    assert verify.same_runs(first, second) == ["table.csv: differs"]
+    assert verify.main(["--runs", str(first), str(second)]) == 1
