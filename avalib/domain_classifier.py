@@ -64,7 +64,7 @@ class DomainClassifierConfig:
     depth: int = 1                       # conv layers per stage
     augment: bool = False                # random 4-pixel shifts and horizontal flips in training
     colour_train_size: int | None = None   # a colour dataset's judge: training images (None: all)
-    colour_epochs: int = 12                # ... and epochs
+    colour_epochs: int = 8                 # ... and epochs
 
     def on(self, dataset: str) -> "DomainClassifierConfig":
         """This judge for ``dataset``: a colour dataset (``COLOUR_DATASETS``) gets three stages of
