@@ -88,12 +88,17 @@ $(STAMP): requirements.lock requirements.txt pyproject.toml
 data: $(STAMP)
 	$(PY) -m avalib.download
 
-# Every notebook through papermill at the profile's parameters; independent ones run under -j2.
+# Every notebook through papermill at the profile's parameters; under -j2 01 runs beside the others.
 reproduce: $(addprefix notebook-,$(STEMS))
 	$(if $(filter default,$(PROFILE)),$(PY) -m avalib.front_page)
 
-# Notebook 05 builds on notebook 03's published run: under make reproduce it waits for it.
-notebook-05_zemouri_more_seeds: | $(if $(filter reproduce,$(MAKECMDGOALS)),notebook-03_beta_gamma_ablation)
+# Under make reproduce a notebook waits for the one whose units it reuses, so no unit is computed
+# twice by two notebooks at once: 03 trains on 02's step-1 models, 04 judges with 03's judges, and
+# 05 builds on 03's published run (alone, 05 stops, naming the command, when there is none).
+AFTER = $(if $(filter reproduce,$(MAKECMDGOALS)),notebook-$(1))
+notebook-03_beta_gamma_ablation: | $(call AFTER,02_latent_space)
+notebook-04_vae_vs_gan: | $(call AFTER,03_beta_gamma_ablation)
+notebook-05_zemouri_more_seeds: | $(call AFTER,03_beta_gamma_ablation)
 
 # One notebook, safely (avalib/runs.py): parameters checked before a kernel starts, then run in
 # build/staging/ and published whole only on success. PARAMS='-p seeds "[0, 1]"' sets parameters.
