@@ -33,6 +33,7 @@ from avalib.zemouri.trainer import ZemouriConfig
 
 DATASET = "cifar10"
 MODELS = ("zemouri", "plain_vae")
+LABELS = {"zemouri": "Zemouri (2020)", "plain_vae": "plain VAE"}     # Figure 10's row names
 
 
 def section_4_5(base: ZemouriConfig, seed: int, step2_steps: int) -> ZemouriConfig:
@@ -104,7 +105,7 @@ def run(base: ZemouriConfig, seeds, step2_steps: int, judge_config: DomainClassi
     metrics = pd.DataFrame([unit["row"] for unit in scored])
     first = [unit for unit in scored if unit["row"]["seed"] == seeds[0]]
     pairs = {"input": experiment.test_images(DATASET, test_count).images[:example_count],
-             **{f"{unit['row']['model']}": unit["examples"] for unit in first}}
+             **{LABELS[unit["row"]["model"]]: unit["examples"] for unit in first}}
     return metrics, pairs
 
 
