@@ -133,15 +133,20 @@ def _modules(function: Callable, arguments: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _plain(value: Any) -> Any:
-    """A unit's argument as JSON-able data: a config as its type name and fields."""
+def _as_data(value: Any, spelled: bool = False) -> Any:
+    """A unit's argument as JSON-able data: a config as its type name and fields (the key), or, when
+    ``spelled``, as its class's import path and fields with tuples marked, which ``call_of`` turns
+    back into the argument."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"type": type(value).__name__,
-                **{f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        head = ({"__class__": f"{type(value).__module__}.{type(value).__qualname__}"} if spelled
+                else {"type": type(value).__name__})
+        return {**head, **{f.name: _as_data(getattr(value, f.name), spelled) for f in dataclasses.fields(value)}}
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _as_data(v, spelled) for k, v in value.items()}
+    if isinstance(value, tuple) and spelled:
+        return {"__tuple__": [_as_data(v, spelled) for v in value]}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_as_data(v, spelled) for v in value]
     return value
 
 
@@ -176,7 +181,7 @@ def unit_name(function: Callable) -> str:
 
 
 def unit_key(function: Callable, arguments: dict[str, Any]) -> dict[str, Any]:
-    plain = _plain(arguments)
+    plain = _as_data(arguments)
     return {"unit": unit_name(function), "arguments": plain,
             "code": code_version(*_modules(function, arguments)), **machine_key(_device(arguments)),
             "data": file_digests(set(_strings(plain)))}
@@ -192,27 +197,17 @@ def key_digest(function: Callable, arguments: dict[str, Any]) -> str:
 
 
 def cache_path(function: Callable, arguments: dict[str, Any]) -> Path:
-    return cache_dir() / f"{function.__qualname__}-{key_digest(function, arguments)}.pt"
+    return _path(function, key_digest(function, arguments))
 
 
-def _spelled(value: Any) -> Any:
-    """A unit's argument as JSON that ``call_of`` turns back into it: a config as its class's
-    import path and fields (a tuple field comes back as a tuple)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"__class__": f"{type(value).__module__}.{type(value).__qualname__}",
-                **{f.name: _spelled(getattr(value, f.name)) for f in dataclasses.fields(value)}}
-    if isinstance(value, tuple):
-        return {"__tuple__": [_spelled(v) for v in value]}
-    if isinstance(value, list):
-        return [_spelled(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _spelled(v) for k, v in value.items()}
-    return value
+def _path(function: Callable, digest: str) -> Path:
+    return cache_dir() / f"{function.__qualname__}-{digest}.pt"
 
 
 def call_spelling(function: Callable, arguments: dict[str, Any]) -> str:
     """``function(**arguments)`` as one JSON string (the ``call`` column of ``fingerprints.csv``)."""
-    return json.dumps({"function": unit_name(function), "arguments": _spelled(arguments)}, sort_keys=True)
+    return json.dumps({"function": unit_name(function), "arguments": _as_data(arguments, spelled=True)},
+                      sort_keys=True)
 
 
 def call_of(spelling: str) -> tuple[Callable, dict[str, Any]]:
@@ -321,7 +316,7 @@ def timed_unit(function: Callable, **arguments: Any) -> tuple[Any, float, bool]:
         seconds = time.perf_counter() - start
         _remember(function, arguments, digest, fingerprint(result), seconds, False)
         return result, seconds, False
-    path = cache_dir() / f"{function.__qualname__}-{digest}.pt"
+    path = _path(function, digest)
     if path.exists():
         try:
             stored = torch.load(path, weights_only=False)

@@ -34,6 +34,7 @@ inside the process, before a unit trains, that they took effect and refuses the 
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 from pathlib import Path
@@ -49,6 +50,12 @@ PORTABLE_ENVIRONMENT = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "COMPATIBLE",
 ONEDNN_KERNELS = ("jit:avx2", "conv:any+jit:avx2")
 
 
+def onednn_primitives(log: str) -> set[tuple[str, str]]:
+    """(primitive kind, implementation) of every primitive ``ONEDNN_VERBOSE=1`` output says ran."""
+    return {tuple(line.split(",")[5:7]) for line in log.splitlines()
+            if line.startswith("onednn_verbose,v1,primitive,exec,cpu,")}
+
+
 class NumericsError(RuntimeError):
     """A process whose kernels are not the ones its numerics mode promises; it must not train."""
 
@@ -61,18 +68,21 @@ def requested() -> str:
     return value
 
 
-def _cpu_flags() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def _cpu_flags() -> frozenset[str]:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
+                return frozenset(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return set()
+    return frozenset()
 
 
+@functools.lru_cache(maxsize=1)
 def cpu_model() -> str:
-    """The CPU's model name: float results of one code can differ between machines."""
+    """The CPU's model name: float results of one code can differ between machines (read once:
+    ``mode`` runs on every forward pass of a strided convolution)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):

@@ -63,8 +63,7 @@ def test_portable_convolutions_run_only_the_kernels_it_names():
     configured by shape and ISA alone) or a float32 reorder; never a cache-sized brgemm kernel."""
     done = _run(EVERY_NETWORK, AVALIB_NUMERICS="portable", ONEDNN_VERBOSE="1")
     assert done.returncode == 0, done.stderr
-    executed = [line.split(",") for line in done.stdout.splitlines() if ",exec,cpu," in line]
-    kernels = {(fields[5], fields[6]) for fields in executed}
+    kernels = numerics.onednn_primitives(done.stdout)
     convolutions = {kernel for kind, kernel in kernels if kind in ("convolution", "deconvolution")}
     assert convolutions and convolutions <= set(numerics.ONEDNN_KERNELS), kernels
     assert {kind for kind, _ in kernels} <= {"convolution", "deconvolution", "reorder"}, kernels

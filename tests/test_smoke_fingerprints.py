@@ -23,8 +23,6 @@ def test_every_trainer_gives_the_committed_fingerprint_bit_for_bit():
     report = "\n".join(line for line in done.stdout.splitlines() if not line.startswith("onednn_verbose"))
     assert done.returncode == 0, report + done.stderr[-2000:]
     assert "bit for bit the same as committed" in report, report
-    executed = [line.split(",") for line in done.stdout.splitlines()
-                if line.startswith("onednn_verbose,v1,primitive,exec,cpu,")]
-    kernels = {(fields[5], fields[6]) for fields in executed}
+    kernels = numerics.onednn_primitives(done.stdout)
     convolutions = {kernel for kind, kernel in kernels if kind in ("convolution", "deconvolution")}
     assert convolutions and convolutions <= set(numerics.ONEDNN_KERNELS), kernels
