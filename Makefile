@@ -30,10 +30,10 @@ endif
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 STEMS := $(basename $(notdir $(NOTEBOOKS)))
 
-.PHONY: help env lock data reproduce verify test test-cluster expected benchmark site clean $(addprefix notebook-,$(STEMS))
+.PHONY: help env lock data reproduce notebooks verify test test-cluster expected benchmark site clean $(addprefix notebook-,$(STEMS))
 
 help:
-	@echo "make reproduce [PROFILE=smoke|default|paper]  environment, data, every notebook, the front page"
+	@echo "make reproduce [PROFILE=smoke|default|paper] [WORKERS=local:N|slurm:N]  environment, data, every notebook on one cluster, the front page"
 	@echo "make notebook-NAME [PROFILE=..] [PARAMS='-p name value']  one notebook (NAME: $(STEMS))"
 	@echo "make verify [VERIFY_UNITS=N|all]  retrain N committed units per notebook (default 3), compare bit for bit"
 	@echo "make test        pytest over avalib + nbval over the smoke notebooks (~3-8 min on 2 cores)"
@@ -88,24 +88,33 @@ $(STAMP): requirements.lock requirements.txt pyproject.toml
 data: $(STAMP)
 	$(PY) -m avalib.download
 
-# Every notebook through papermill at the profile's parameters; under -j2 01 runs beside the others.
-reproduce: $(addprefix notebook-,$(STEMS))
+# Every notebook through papermill at the profile's parameters, all on one Dask cluster
+# (avalib/workers.py: WORKERS single-threaded workers, or $AVALIB_SCHEDULER where it is set), each
+# notebook started as soon as those whose units it reuses are done, so the workers stay busy
+# across notebooks; the front page last.
+WORKERS ?= local:2
+reproduce: data
+	$(PY) -m avalib.workers $(or $(AVALIB_SCHEDULER),$(WORKERS)) -- \
+	  $(MAKE) --no-print-directory --output-sync=line -j$(words $(STEMS)) notebooks PROFILE=$(PROFILE)
 	$(if $(filter default,$(PROFILE)),$(PY) -m avalib.front_page)
+
+notebooks: $(addprefix notebook-,$(STEMS))
 
 # Under make reproduce a notebook waits for the one whose units it reuses, so no unit is computed
 # twice by two notebooks at once: 03 trains on 02's step-1 models, 04 judges with 03's judges, and
 # 05 builds on 03's published run (alone, 05 stops, naming the command, when there is none).
-AFTER = $(if $(filter reproduce,$(MAKECMDGOALS)),notebook-$(1))
+AFTER = $(if $(filter notebooks,$(MAKECMDGOALS)),notebook-$(1))
 notebook-03_beta_gamma_ablation: | $(call AFTER,02_latent_space)
 notebook-04_vae_vs_gan: | $(call AFTER,03_beta_gamma_ablation)
 notebook-05_zemouri_more_seeds: | $(call AFTER,03_beta_gamma_ablation)
 
 # One notebook, safely (avalib/runs.py): parameters checked before a kernel starts, then run in
-# build/staging/ and published whole only on success. PARAMS='-p seeds "[0, 1]"' sets parameters.
+# build/staging/ and published whole only on success (the front page follows, except under make
+# reproduce, which writes it once at the end). PARAMS='-p seeds "[0, 1]"' sets parameters.
 PARAMS ?=
 $(addprefix notebook-,$(STEMS)): notebook-%: data
 	$(PY) -m avalib.runs $* --profile $(PROFILE) $(PARAMS)
-	$(if $(filter default,$(PROFILE)),$(PY) -m avalib.front_page)
+	$(if $(filter default,$(PROFILE)),$(if $(filter notebooks,$(MAKECMDGOALS)),,$(PY) -m avalib.front_page))
 
 # A stratified random sample of the committed units retrained with the cache off and compared bit
 # for bit with results/*/fingerprints.csv (avalib/verify.py); the table goes to results/verification.*.

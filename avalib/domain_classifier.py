@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from avalib import cache
+from avalib.fanout import compute
 from avalib.data import load_dataset, training_split
 from avalib.training import batches, check_finite, in_batches, update
 
@@ -121,6 +122,14 @@ def domain_classifier(config: DomainClassifierConfig) -> tuple[DomainClassifier,
     model = _build(config)
     model.load_state_dict(state["model"])
     return model.eval().requires_grad_(False), state["test_accuracy"]
+
+
+def train_judges(config: DomainClassifierConfig, datasets, scheduler: str | None = None,
+                 threads: int = 1) -> None:
+    """The judge of every dataset (``config.on(dataset)``) trained as units on ``scheduler``
+    (``avalib.fanout``), before the units that read them: no two workers train the same judge."""
+    compute(train, [{"config": config.on(d)} for d in dict.fromkeys(datasets)], scheduler, threads,
+            "judges")
 
 
 def accuracy_table(config: DomainClassifierConfig, datasets) -> pd.DataFrame:

@@ -90,7 +90,8 @@ def _record(outcome: tuple[Any, float, bool, list]) -> tuple[Any, bool]:
 
 
 def workers(scheduler: str) -> int:
-    """How many workers ``scheduler`` runs units on (an existing cluster: 1, as it is not known)."""
+    """How many workers ``scheduler`` starts (an existing cluster: 1 here; ``compute`` counts the
+    workers of a cluster it connects to)."""
     kind, _, count = scheduler.partition(":")
     return int(count) if kind in ("local", "slurm") else 1
 
@@ -110,9 +111,11 @@ def _worker_environment() -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _client(scheduler: str) -> Iterator[Any]:
+def cluster(scheduler: str) -> Iterator[Any]:
+    """A Dask cluster that ``scheduler`` (``local:N`` or ``slurm:N``) starts, closed at the end:
+    single-threaded workers that compute under this process's numerics mode."""
     import dask
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import LocalCluster
 
     kind, _, count = scheduler.partition(":")
     if kind == "local":
@@ -121,17 +124,27 @@ def _client(scheduler: str) -> Iterator[Any]:
         # a worker that held torch's thread pool is slow to exit at shutdown (nothing is lost then).
         with dask.config.set({"distributed.nanny.pre-spawn-environ": _worker_environment()}), \
                 LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                             dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-                Client(cluster) as client:
-            yield client
+                             dashboard_address=None, silence_logs=logging.ERROR) as started:
+            yield started
     elif kind == "slurm":
         from dask_jobqueue import SLURMCluster    # optional: pip install -e '.[cluster]'
 
         # every job script exports this process's numerics variables before its worker starts
         prologue = [*(dask.config.get("jobqueue.slurm.job-script-prologue", None) or []),
                     *(f"export {name}={value}" for name, value in numerics.environment().items())]
-        with SLURMCluster(job_script_prologue=prologue) as cluster, Client(cluster) as client:
-            cluster.scale(jobs=int(count))
+        with SLURMCluster(job_script_prologue=prologue) as started:
+            started.scale(jobs=int(count))
+            yield started
+    else:
+        raise ValueError(f"scheduler={scheduler!r} starts no cluster; allowed: local:N, slurm:N")
+
+
+@contextlib.contextmanager
+def _client(scheduler: str) -> Iterator[Any]:
+    from dask.distributed import Client
+
+    if scheduler.startswith(("local:", "slurm:")):
+        with cluster(scheduler) as started, Client(started) as client:
             yield client
     elif Path(scheduler).suffix == ".json":
         with Client(scheduler_file=scheduler) as client:
@@ -155,15 +168,25 @@ def _short(key: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def longest_first(keys: list[dict[str, Any]], cost: Callable[..., float] | None) -> list[int]:
+    """The order in which units start: by ``cost(**key)`` (an estimate of a unit's work, in any
+    unit), largest first, ties in key order; without ``cost``, key order. Started longest first,
+    the sweep ends with short units, so the last worker to finish waits least for the others."""
+    order = list(range(len(keys)))
+    return order if cost is None else sorted(order, key=lambda i: -cost(**keys[i]))
+
+
 def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | None = None,
-            threads: int = 1, label: str = "units") -> list:
-    """``[function(**key) for key in keys]``, run where ``scheduler`` says; one progress line per
-    finished unit with the elapsed time and an estimate of what is left: the wall time per unit
+            threads: int = 1, label: str = "units", cost: Callable[..., float] | None = None) -> list:
+    """``[function(**key) for key in keys]``, run where ``scheduler`` says, started longest first
+    by ``cost`` (``longest_first``; the results still come back in key order); one progress line
+    per finished unit with the elapsed time and an estimate of what is left: the wall time per unit
     computed so far times the units still to come (a unit loaded from the cache takes no time, so
     a resumed sweep is not promised an end it cannot keep)."""
     scheduler = resolve_scheduler(scheduler)
     _LEDGER["workers"] = max(_LEDGER["workers"], workers(scheduler))
     start, results, computed = time.perf_counter(), {}, [0]
+    order = longest_first(keys, cost)
 
     def finished(index: int, outcome: tuple[Any, float, bool, list]) -> None:
         results[index], from_cache = _record(outcome)
@@ -175,14 +198,17 @@ def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | Non
             f"{', from the cache' if from_cache else ''}), {elapsed / 60:.1f} min elapsed, {left}")
 
     if scheduler == "serial":
-        for index, key in enumerate(keys):
-            finished(index, _unit(function, threads, key))
+        for index in order:
+            finished(index, _unit(function, threads, keys[index]))
         return [results[i] for i in range(len(keys))]
     from dask.distributed import as_completed
 
     with _client(scheduler) as client:
-        futures = {client.submit(_unit, function, threads, key, pure=False): index
-                   for index, key in enumerate(keys)}
+        # a cluster started elsewhere (a scheduler file or address, e.g. make reproduce's) says
+        # how many workers it has
+        _LEDGER["workers"] = max(_LEDGER["workers"], len(client.scheduler_info()["workers"]))
+        futures = {client.submit(_unit, function, threads, keys[index], pure=False): index
+                   for index in order}
         for future in as_completed(futures):
             finished(futures[future], future.result())
     return [results[i] for i in range(len(keys))]

@@ -12,11 +12,12 @@ from typing import TextIO
 
 class Follow:
     """``with Follow(path):`` copies text appended to ``path`` to ``stream`` (stdout) every
-    ``interval`` seconds, and what is left when the block ends."""
+    ``interval`` seconds, and what is left when the block ends, each line after ``prefix`` (e.g.
+    the notebook's name, where several notebooks write to one terminal)."""
 
-    def __init__(self, path: Path, stream: TextIO | None = None, interval: float = 0.5):
-        self.path, self.stream, self.interval = path, stream or sys.stdout, interval
-        self.stopped, self.position = threading.Event(), 0
+    def __init__(self, path: Path, stream: TextIO | None = None, interval: float = 0.5, prefix: str = ""):
+        self.path, self.stream, self.interval, self.prefix = path, stream or sys.stdout, interval, prefix
+        self.stopped, self.position, self.line_start = threading.Event(), 0, True
 
     def _copy(self) -> None:
         if not self.path.exists():
@@ -26,7 +27,10 @@ class Follow:
             text = source.read()
             self.position = source.tell()
         if text:
-            self.stream.write(text)
+            lines = text.splitlines(keepends=True)
+            self.stream.write("".join((self.prefix if start else "") + line for start, line in
+                                      zip([self.line_start, *(l.endswith("\n") for l in lines[:-1])], lines)))
+            self.line_start = lines[-1].endswith("\n")
             self.stream.flush()
 
     def _loop(self) -> None:

@@ -120,7 +120,7 @@ def run(stem: str, profile: str = "default", overrides: dict[str, Any] | None = 
     os.environ[PUBLISHED_DIR_VARIABLE] = str(final_root)
     os.environ[PROGRESS_VARIABLE] = str(progress)
     try:
-        with Follow(progress):
+        with Follow(progress, prefix=f"{stem} | "):
             papermill.execute_notebook(str(NOTEBOOKS / f"{stem}.ipynb"), str(staging / f"{stem}.ipynb"),
                                        parameters=parameters, cwd=str(REPOSITORY_ROOT),
                                        progress_bar=False, extra_arguments=KERNEL_ARGUMENTS)

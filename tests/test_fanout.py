@@ -107,3 +107,59 @@ def test_the_ledger_counts_computed_seconds_apart_from_cached_ones_and_the_worke
     assert after["unit_seconds"] - before["unit_seconds"] == pytest.approx(7.0)
     assert after["computed_seconds"] - before["computed_seconds"] == pytest.approx(2.0)
     assert (fanout.workers("local:2"), fanout.workers("serial"), fanout.workers("slurm:16")) == (2, 1, 16)
+
+
+def test_units_start_longest_first_and_come_back_in_key_order(monkeypatch):
+    started = []
+    monkeypatch.setattr(fanout, "log", lambda line: None)
+    monkeypatch.setattr(fanout, "_unit", lambda function, threads, key: (started.append(key["x"]) or key["x"],
+                                                                         1.0, False, []))
+    keys = [{"x": x} for x in (3, 1, 4, 1, 5)]
+    assert fanout.compute(None, keys, "serial", cost=lambda x: x) == [3, 1, 4, 1, 5]
+    assert started == [5, 4, 3, 1, 1]
+    assert fanout.longest_first(keys, None) == [0, 1, 2, 3, 4]
+    assert experiment.setting_cost(TOY) < experiment.setting_cost(TOY.__class__(step2_steps=100))
+
+
+def test_notebooks_share_one_cluster_started_by_avalib_workers(tmp_path, monkeypatch):
+    """``python -m avalib.workers local:2 -- COMMAND`` runs COMMAND with $AVALIB_SCHEDULER at a
+    live cluster's address, so sweeps of separate processes run on the same two workers, with
+    the tables of a serial run."""
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("AVALIB_CACHE_DIR", str(tmp_path / "shared"))
+    script = ("import os, pandas as pd; from avalib import fanout; import tests.test_fanout as t; "
+              "frame, *_ = t._sweep(None); print(os.environ['AVALIB_SCHEDULER'], fanout.ledger()['workers']); "
+              f"frame.to_pickle({str(tmp_path / 'frame.pkl')!r})")
+    done = subprocess.run([sys.executable, "-m", "avalib.workers", "local:2", "--", sys.executable, "-c", script],
+                          capture_output=True, text=True, cwd=cache.REPOSITORY_ROOT)
+    assert done.returncode == 0, done.stderr
+    address, workers = done.stdout.strip().splitlines()[-1].split()
+    assert address.startswith("tcp://127.0.0.1:") and workers == "2"
+    monkeypatch.setenv("AVALIB_CACHE_DIR", str(tmp_path / "serial"))
+    serial, *_ = _sweep("serial")
+    pd.testing.assert_frame_equal(serial, pd.read_pickle(tmp_path / "frame.pkl"), check_exact=True)
+
+
+def test_avalib_workers_names_a_bad_scheduler_and_a_missing_command(capsys):
+    from avalib import workers
+
+    assert workers.main(["local:zero", "--", "true"]) == 2
+    assert "scheduler='local:zero' is unknown" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        workers.main(["local:2"])
+
+
+def test_progress_lines_carry_the_notebook_name(tmp_path):
+    import io
+
+    from avalib.follow import Follow
+
+    stream, path = io.StringIO(), tmp_path / "progress"
+    with Follow(path, stream, interval=60, prefix="03 | ") as follow:
+        path.write_text("step 1: 1/2 done\nstep ")
+        follow._copy()
+        with open(path, "a") as file:
+            file.write("1: 2/2 done\n")
+    assert stream.getvalue() == "03 | step 1: 1/2 done\n03 | step 1: 2/2 done\n"

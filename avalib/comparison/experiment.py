@@ -14,7 +14,8 @@ from avalib.data import load_dataset
 from avalib.fanout import compute
 from avalib.comparison import ava
 from avalib.comparison.trainer import ComparisonConfig, TrainedGenerator, train_model
-from avalib.domain_classifier import DomainClassifier, DomainClassifierConfig, domain_classifier, judge
+from avalib.domain_classifier import (COLOUR_DATASETS, DomainClassifier, DomainClassifierConfig,
+                                      domain_classifier, judge, train_judges)
 from avalib.metrics import (class_coverage, classifier_inception_score, frechet_distance,
                             laplacian_sharpness, precision_recall)
 
@@ -99,6 +100,13 @@ def score_run(config: ComparisonConfig, judge_config: DomainClassifierConfig, sa
     return {"row": row, "samples": samples[:SHOWN_SAMPLES], "interpolations": lines}
 
 
+def run_cost(config: ComparisonConfig, **_) -> float:
+    """A run's work, for starting the longest first: images seen in training (epochs x training
+    images) x the pixels of one (a colour 32 x 32 image has ~4x a 28 x 28 grey one's)."""
+    pixels = 32 * 32 * 3 if config.dataset in COLOUR_DATASETS else 28 * 28
+    return config.epochs * (config.train_size or 60_000) * pixels
+
+
 def run_comparison(models, datasets, seeds, base: ComparisonConfig,
                    judge_config: DomainClassifierConfig, sample_count: int,
                    scheduler: str | None = None, threads: int = 1, first_seed_only=(),
@@ -107,8 +115,7 @@ def run_comparison(models, datasets, seeds, base: ComparisonConfig,
     seed, and ``focus`` = (datasets, models, seeds): those models on those datasets at those
     further seeds, as units of work on ``scheduler`` (``avalib.fanout``). Returns (runs frame,
     samples and interpolation images of the first seed, each keyed by (dataset, model name))."""
-    for dataset in datasets:                          # the judges, before any worker needs them
-        domain_classifier(judge_config.on(dataset))
+    train_judges(judge_config, datasets, scheduler, threads)
     focus_datasets, focus_models, focus_seeds = focus
     configs = [dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
                for dataset in datasets
@@ -119,7 +126,7 @@ def run_comparison(models, datasets, seeds, base: ComparisonConfig,
                 for name in focus_models for seed in focus_seeds if seed not in seeds]
     units = compute(score_run, [{"config": c, "judge_config": judge_config,
                                  "sample_count": sample_count} for c in configs],
-                    scheduler, threads, "comparison runs")
+                    scheduler, threads, "comparison runs", cost=run_cost)
     samples, lines = {}, {}
     for config, unit in zip(configs, units):
         if config.seed == seeds[0] and config.model in models:

@@ -23,7 +23,7 @@ import torch
 
 from avalib import cache
 from avalib.comparison.models import vae_loss
-from avalib.domain_classifier import DomainClassifierConfig, domain_classifier
+from avalib.domain_classifier import DomainClassifierConfig, train_judges
 from avalib.fanout import compute
 from avalib.latent import reparameterise
 from avalib.training import batches, check_finite, update
@@ -97,7 +97,7 @@ def run(base: ZemouriConfig, seeds, step2_steps: int, judge_config: DomainClassi
     """Both models at every seed: (metrics, one row per model x seed; Figure 10's pairs of the
     first seed: the test images and each model's reconstructions)."""
     configs = [section_4_5(base, seed, step2_steps) for seed in seeds]
-    domain_classifier(judge_config.on(DATASET))              # the judge, before any worker
+    train_judges(judge_config, [DATASET], scheduler, threads)
     compute(units.step1, [{"config": c.stage("step1")} for c in configs], scheduler, threads, "CIFAR-10 step 1")
     scored = compute(score, [{"config": c, "model": m, "judge_config": judge_config, "test_count": test_count,
                               "example_count": example_count} for c in configs for m in MODELS],

@@ -11,7 +11,7 @@ import torch
 
 from avalib.data import load_dataset
 from avalib.fanout import compute
-from avalib.domain_classifier import DomainClassifier, DomainClassifierConfig, domain_classifier, judge
+from avalib.domain_classifier import DomainClassifier, DomainClassifierConfig, domain_classifier, judge, train_judges
 from avalib.metrics import frechet_distance, laplacian_sharpness
 from avalib.training import in_batches
 from avalib.zemouri import trainer, units
@@ -191,6 +191,12 @@ def sweep_settings(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, s
     return grid + [config for config in focus if config not in grid]
 
 
+def setting_cost(config: ZemouriConfig, **_) -> float:
+    """A setting's work, for starting the longest first: its Algorithm 2 iterations, each one
+    decoder update and ``n_dis`` critic updates (its scoring is the same for every setting)."""
+    return config.step2_steps * (config.n_dis + 1)
+
+
 def sweep(settings: list[ZemouriConfig], test_count: int, example_count: int,
           judge_config: DomainClassifierConfig, scheduler: str | None = None, threads: int = 1):
     """Train and score every setting (``sweep_settings``) as units of work on ``scheduler``
@@ -198,15 +204,14 @@ def sweep(settings: list[ZemouriConfig], test_count: int, example_count: int,
     Returns (metrics frame, examples, frames): ``examples[(dataset, Kz)]`` maps "input" and
     "g=.. b=.." to ``example_count`` images of the first setting's seed, n_dis and budget;
     ``frames`` the same keys to Fig. 9's frame colours (``figure_9_frames``)."""
-    for dataset in dict.fromkeys(c.dataset for c in settings):   # the judges, before any worker
-        domain_classifier(judge_config.on(dataset))
+    train_judges(judge_config, [c.dataset for c in settings], scheduler, threads)
     compute(units.step1, [{"config": c} for c in dict.fromkeys(c.stage("step1") for c in settings)],
             scheduler, threads, "step 1")
     compute(units.warm_start, [{"config": c} for c in dict.fromkeys(c.stage("warmup") for c in settings)],
             scheduler, threads, "warm-ups")
     scored = compute(score_setting, [{"config": c, "judge_config": judge_config,
                                      "test_count": test_count, "example_count": example_count}
-                                    for c in settings], scheduler, threads, "settings")
+                                    for c in settings], scheduler, threads, "settings", cost=setting_cost)
     frame = pd.DataFrame([unit["row"] for unit in scored])
     frame.attrs["test_count"] = test_count
     first = settings[0]
@@ -249,8 +254,7 @@ def pilot_curves(configs: list[ZemouriConfig], steps, judge_config: DomainClassi
                  test_count: int, scheduler: str | None = None, threads: int = 1) -> pd.DataFrame:
     """``step2_learning_curve`` of every config, as units on ``scheduler`` (the warm-ups first);
     one row per (config, Algorithm 2 iterations)."""
-    for dataset in dict.fromkeys(c.dataset for c in configs):   # the judges, before any worker
-        domain_classifier(judge_config.on(dataset))
+    train_judges(judge_config, [c.dataset for c in configs], scheduler, threads)
     compute(units.warm_start, [{"config": c} for c in dict.fromkeys(c.stage("warmup") for c in configs)],
             scheduler, threads, "pilot warm-ups")
     curves = compute(step2_learning_curve, [{"config": c, "steps": tuple(steps),
