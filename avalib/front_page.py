@@ -9,6 +9,7 @@ read from a file under ``results/``; nothing is typed by hand.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import sys
@@ -227,12 +228,41 @@ def _runs(root: Path) -> list[str]:
                      f"| {_efficiency(units, provenance['wall_seconds'])} "
                      f"| {units.get('units', '-')} ({units.get('from_cache', '-')}) "
                      f"| [{len(provenance['files'])} files]({folder}/provenance.json) |")
-    return lines
+    together = _together(root)
+    return lines + (["", *_wrapped(together)] if together else [])
+
+
+def _together(root: Path) -> str:
+    """The runs as one: the seconds of the units they computed over the time some notebook was
+    running (the union of their executions, so notebooks that ran at once on one cluster count
+    once and a pause between runs not at all) x the most workers any used; of the runs that
+    record their computed seconds ("" where none does)."""
+    spans, computed, workers = [], 0.0, 1
+    for _, provenance, units in _provenances(root):
+        if "computed_seconds" not in units:
+            continue
+        spans.append((datetime.datetime.fromisoformat(provenance["started_utc"]),
+                      datetime.datetime.fromisoformat(provenance["ended_utc"])))
+        computed += units.get("computed_seconds") or 0.0
+        workers = max(workers, units.get("workers") or 1)
+    busy, end = 0.0, None
+    for start, stop in sorted(spans):
+        if end is not None and start < end:
+            start = end
+        if stop > start:
+            busy += (stop - start).total_seconds()
+        end = stop if end is None else max(end, stop)
+    if not busy or not computed:
+        return ""
+    share = f"{100 * computed / (busy * workers):.0f} %"
+    return (f"All runs together: {_minutes(busy)} while some notebook ran (notebooks run at once "
+            f"counted once), {_minutes(computed)} of units computed in them on up to {workers} "
+            f"workers: efficiency {share}.")
 
 
 def _efficiency(units: dict, wall_seconds: float) -> str:
     """computed seconds / (wall x workers), where the run recorded both."""
-    if units.get("computed_seconds") is None or not wall_seconds:
+    if not units.get("units") or units.get("computed_seconds") is None or not wall_seconds:
         return "-"
     return f"{100 * units['computed_seconds'] / (wall_seconds * units.get('workers', 1)):.0f} %"
 

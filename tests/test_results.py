@@ -159,3 +159,18 @@ def test_fingerprints_list_the_units_of_this_run_only(tmp_path, monkeypatch):
 
 def _square(x):
     return x * x
+
+
+def test_runs_together_count_overlapping_executions_once_and_a_pause_not_at_all(tmp_path):
+    def run(name, start, end, computed):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "provenance.json").write_text(json.dumps({
+            "started_utc": f"2026-01-01T{start}:00+00:00", "ended_utc": f"2026-01-01T{end}:00+00:00",
+            "units": {"units": 1, "computed_seconds": computed, "workers": 2}}))
+
+    run("a", "10:00", "11:00", 3000.0)    # a and b at once on one cluster: 10:00-11:30
+    run("b", "10:30", "11:30", 2400.0)
+    run("c", "13:00", "13:30", 3000.0)    # after a pause
+    line = front_page._together(tmp_path)
+    assert "120.0 min while some notebook ran" in line and "140.0 min of units" in line
+    assert line.endswith("efficiency 58 %.")
