@@ -21,6 +21,19 @@ WORDS = {"pixel_mse": "pixel MSE", "label_agreement": "label agreement",
          "Kz": "K_z", "gamma": "gamma", "epoch": "epoch", "reconstruction_mse": "reconstruction MSE",
          "classifier_inception_score": "classifier Inception Score"}
 
+# Measures that lie in [0, 1] by definition: their spread bars stop at the bounds.
+BOUNDED = {"label_agreement", "label_agreement_inputs", "class_coverage", "precision", "recall"}
+
+
+def spread_bars(mean, sd, metric: str):
+    """Error bars of +-``sd`` around ``mean``, cut at 0 and 1 for a ``BOUNDED`` measure (a mean
+    +- SD that leaves the range would draw values the measure cannot take): (lower, upper)."""
+    sd = np.asarray(sd, dtype=float)
+    if metric not in BOUNDED:
+        return np.stack([sd, sd])
+    mean = np.asarray(mean, dtype=float)
+    return np.stack([np.minimum(sd, mean), np.minimum(sd, 1 - mean)])
+
 
 def words(name: str) -> str:
     """A column name as a reader's words (``WORDS``)."""
@@ -156,12 +169,14 @@ def grouped_bars_figure(panels: dict, errors: dict | None = None, columns: int =
                     labelled = labelled or bool(values)
                 note = "" if notes is None or name not in notes else notes[name].loc[index, label]
                 if note and frame.loc[index, label] != frame.loc[index, label]:
-                    axis.text(x, 0, note, rotation=90, ha="center", va="bottom", fontsize=7, color="dimgray")
+                    axis.text(x, 0, note, rotation=90, ha="center", va="bottom", fontsize=8.5,
+                              color="firebrick", fontweight="bold")
         axis.set_title(name, fontsize=11)
         axis.grid(axis="y", alpha=0.3)
         if ylabel:
             axis.set_ylabel(ylabel, fontsize=10)
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
+    labels = [words(label) for label in labels]
     _finish_panels(figure, axes, len(panels), title)
     figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels),
                   fontsize=9, frameon=False)
@@ -186,7 +201,8 @@ def metric_lines_figure(frame, x: str, metrics: list[str], panel: str, line: lis
                 label = ", ".join(f"{words(column)} = {value}" for column, value in zip(line, key))
                 points = group.groupby(x, sort=True)[metric]
                 drawn = axis.errorbar(points.mean().index, points.mean(),
-                                      yerr=points.std(ddof=1) if repeats > 1 else None,
+                                      yerr=spread_bars(points.mean(), points.std(ddof=1), metric)
+                                      if repeats > 1 else None,
                                       marker="o", markersize=3, capsize=2, label=label)
                 if repeats > 1:
                     axis.plot(group[x], group[metric], ".", markersize=3, alpha=0.45,

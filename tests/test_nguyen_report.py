@@ -97,11 +97,13 @@ def test_diverged_repeats_make_a_claim_inconclusive_not_a_number():
     assert claims.loc[highest, "diverged_seeds"] == 5
 
 
-def test_figure_6_keeps_the_printed_values_beside_the_paper_protocol():
+def test_figure_6_keeps_the_printed_values_beside_the_paper_protocol_named_in_words():
     per_seed = per_seed_frame(means={}, sds={})
     per_seed = pd.concat([per_seed, per_seed.rename(index={"reference": "paper"}, level="protocol")])
     summary = report.table_3(per_seed)
     panels, errors, points, notes = report.figure_6_panels(summary, ["reference", "paper"], per_seed)
-    assert list(panels["Mean"].columns) == [report.PRINTED, "reference", "paper"]
+    assert list(panels["Mean"].columns) == [report.PRINTED, "authors' code", "printed rules"]
     assert panels["Mean"][report.PRINTED].tolist() == report.paper_table_3().loc["Mean", report.MODELS].tolist()
-    assert len(points["Mean"].loc["AVA1", "paper"]) == 5 and notes["Mean"].loc["AVA1", "paper"] == ""
+    assert len(points["Mean"].loc["AVA1", "printed rules"]) == 5
+    assert notes["Mean"].loc["AVA1", "printed rules"] == ""
+    assert list(errors["SD"].columns) == list(panels["SD"].columns)

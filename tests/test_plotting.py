@@ -1,5 +1,6 @@
 """Figures: metric lines show the seed spread; latent scatters have no offset tick text."""
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -57,3 +58,9 @@ def test_paired_differences_stack_one_panel_per_claim_with_every_pair_named():
     assert c.get_position().height > 2 * a.get_position().height   # as tall as its pairs need
     assert {t.get_text() for t in figure.legends[0].get_texts()} == {
         "one seed", "mean over seeds", "equivalence band (+-margin)"}
+
+
+def test_spread_bars_of_a_measure_in_0_1_stop_at_its_bounds():
+    lower, upper = plotting.spread_bars([0.95, 0.5, 0.02], [0.1, 0.1, 0.1], "label_agreement")
+    assert np.allclose(lower, [0.1, 0.1, 0.02]) and np.allclose(upper, [0.05, 0.1, 0.1])
+    assert np.allclose(plotting.spread_bars([0.95], [0.1], "frechet_distance"), [[0.1], [0.1]])

@@ -140,6 +140,9 @@ def where_readings_part(tables: pd.DataFrame, first: str = "reference",
     return difference.where(difference.abs() > AGREEMENT_BAND)
 
 
+# Nguyen et al.'s protocols (``avalib.nguyen.rules``) in a reader's words, for figures and pages.
+PROTOCOL_NAMES = {"reference": "authors' code", "reference_value_derivative": "authors' code, value derivative",
+                  "paper": "printed rules", "exact": "true gradients"}
 PRINTED = "the paper's Table 3"          # Fig. 6's bars of the printed values, beside our protocols
 
 
@@ -160,7 +163,9 @@ def figure_6_panels(summary_3: pd.DataFrame, protocols, per_seed: pd.DataFrame |
             points[statistic] = pd.DataFrame({PRINTED: {m: [] for m in MODELS}} | values).loc[MODELS]
             notes[statistic] = points[statistic].map(
                 lambda v: f"diverged ({sum(x != x for x in v)} of {len(v)} seeds)" if any(x != x for x in v) else "")
-    return panels, errors, points, notes
+    named = [{statistic: frame.rename(columns=PROTOCOL_NAMES) for statistic, frame in part.items()}
+             for part in (panels, errors, points, notes)]
+    return tuple(named)
 
 
 def sample_rows(results: list[NguyenResult], rates: list[float]) -> dict[str, torch.Tensor]:
