@@ -161,6 +161,30 @@ def test_nan_loss_is_an_error_not_a_result():
                                      0.1, 0.1, torch.Generator().manual_seed(0))
 
 
+def test_a_learning_curve_that_diverges_records_where_and_keeps_its_earlier_points(monkeypatch):
+    """A step-1 run whose loss stops being finite mid-curve: the epochs before keep their scores,
+    the later ones hold NaN and the 1-based iteration and the epoch it diverged in, and the note
+    says so; a curve that does not diverge has no note."""
+    from avalib.zemouri import experiment
+    whole = experiment.step1_learning_curve(TOY, (1, 2, 3), None)
+    assert whole["diverged_at_iteration"].isna().all() and experiment.divergence_note(whole) == ""
+    per_epoch, calls, iteration = zemouri.Algorithm1(TOY).per_epoch, [], zemouri.algorithm1_iteration
+
+    def fails_in_epoch_2(*arguments, **keywords):
+        calls.append(1)
+        if len(calls) == per_epoch + 2:
+            raise FloatingPointError("step-1 loss w L_kl + L_cat is not finite ([nan])")
+        return iteration(*arguments, **keywords)
+
+    monkeypatch.setattr(zemouri, "algorithm1_iteration", fails_in_epoch_2)
+    curve = experiment.step1_learning_curve(TOY, (1, 2, 3), None)
+    assert curve.loc[0, experiment.STEP1_SCORES].tolist() == whole.loc[0, experiment.STEP1_SCORES].tolist()
+    assert curve.loc[1:, list(experiment.STEP1_SCORES)].isna().all().all()
+    assert curve["diverged_at_iteration"].tolist()[1:] == [per_epoch + 2] * 2
+    assert curve["diverged_in_epoch"].tolist()[1:] == [2, 2]
+    assert f"iteration {per_epoch + 2} (epoch 2)" in experiment.divergence_note(curve)
+
+
 def test_each_stage_is_keyed_by_the_fields_that_decide_it():
     """Step 1 depends on the data, the networks, its own schedule and the device; the warm-up adds
     the step-2 settings it trains with; beta, gamma and step2_steps decide neither (a sweep shares

@@ -22,6 +22,7 @@ from avalib.zemouri.trainer import ZemouriConfig, reconstruct
 ACTIVE_UNIT_VARIANCE = 0.01       # Burda et al. (2016)'s threshold for an active latent unit
 PAPER_BETAS = (0.0, 0.001, 0.003, 0.005, 0.01, 0.1, 0.5)
 PAPER_GAMMAS = (0.0, 0.1)
+STEP1_SCORES = ("classifier_test_accuracy", "test_kl_nats", "active_units")   # _step1_scores' keys
 
 
 def test_images(dataset: str, count: int | None, seed: int = 0):
@@ -73,13 +74,37 @@ def _in_eval_mode(model: ZemouriModel, call) -> None:
 def step1_learning_curve(config: ZemouriConfig, epochs, test_count: int | None) -> pd.DataFrame:
     """Unit: step 1's test accuracy, KL and active units after each of ``epochs`` (one run of
     max(epochs) epochs; the point at e epochs is the model ``step1_epochs = e`` trains): whether
-    a collapse is the method or the budget."""
-    run, rows = trainer.Algorithm1(config), []
+    a collapse is the method or the budget. A run whose loss w L_kl + L_cat (eq. 6) stops being
+    finite is a result, not an error: from the epoch it diverged in on, its rows hold no scores
+    (NaN) and say the Algorithm 1 iteration (counted from 1) and the epoch where that happened."""
+    run, rows, diverged = trainer.Algorithm1(config), [], None
     for epoch in sorted(epochs):
-        _in_eval_mode(run.advance(epoch).model, lambda: rows.append(
-            {"dataset": config.dataset, "Kz": config.latent_size, "seed": config.seed,
-             "epoch": epoch, **_step1_scores(run.model, test_count)}))
-    return pd.DataFrame(rows)
+        key = {"dataset": config.dataset, "Kz": config.latent_size, "seed": config.seed, "epoch": epoch}
+        if diverged is None:
+            try:
+                run.advance(epoch)
+            except FloatingPointError:
+                diverged = {"diverged_at_iteration": run.step + 1,
+                            "diverged_in_epoch": run.step // run.per_epoch + 1}
+        if diverged is None:
+            _in_eval_mode(run.model, lambda: rows.append(
+                {**key, **_step1_scores(run.model, test_count),
+                 "diverged_at_iteration": None, "diverged_in_epoch": None}))
+        else:
+            rows.append({**key, **dict.fromkeys(STEP1_SCORES, float("nan")), **diverged})
+    return pd.DataFrame(rows).astype({"diverged_at_iteration": "Int64", "diverged_in_epoch": "Int64"})
+
+
+def divergence_note(curves: pd.DataFrame) -> str:
+    """One Markdown line per learning curve that diverged, e.g. "omniglot_alphabets, K_z = 100,
+    seed 0: the step-1 loss is not finite at iteration 2472 (epoch 11); no scores from then on";
+    "" where none did."""
+    if "diverged_at_iteration" not in curves:
+        return ""
+    diverged = curves.dropna(subset=["diverged_at_iteration"]).drop_duplicates(["dataset", "Kz", "seed"])
+    return "\n".join(f"- {row.dataset}, K_z = {row.Kz}, seed {row.seed}: the step-1 loss w L_kl + L_cat "
+                     f"is not finite at iteration {row.diverged_at_iteration} (epoch {row.diverged_in_epoch});"
+                     " no scores from then on." for row in diverged.itertuples())
 
 
 @torch.no_grad()
