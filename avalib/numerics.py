@@ -79,17 +79,34 @@ def _cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
-@functools.lru_cache(maxsize=1)
-def cpu_model() -> str:
-    """The CPU's model name: float results of one code can differ between machines (read once:
-    ``mode`` runs on every forward pass of a strided convolution)."""
+def _cpuinfo(field: str) -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.split(":", 1)[0].strip() == field:
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    return ""
+
+
+def vector_level() -> str:
+    """The widest x86 vector level the CPU offers (AVX-512, AVX2, AVX, SSE; "" off x86)."""
+    flags = _cpu_flags()
+    return next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"),
+                                         ("sse2", "SSE2")) if flag in flags), "")
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_model() -> str:
+    """The CPU: its model name, family and model number and widest vector level, e.g. "AMD EPYC
+    (family 23, model 1, AVX2)": a virtual machine may name two CPU generations alike, and the
+    vector level decides which kernels ``native`` runs (read once: ``mode`` runs on every forward
+    pass of a strided convolution)."""
+    name = _cpuinfo("model name") or platform.processor() or "unknown"
+    details = [f"family {_cpuinfo('cpu family')}" if _cpuinfo("cpu family") else "",
+               f"model {_cpuinfo('model')}" if _cpuinfo("model") else "", vector_level()]
+    details = [d for d in details if d]
+    return f"{name} ({', '.join(details)})" if details else name
 
 
 def portable_supported() -> tuple[bool, str]:

@@ -303,3 +303,64 @@ def _stacked_differences(frame, row: str, group: str, value: str, margin: str | 
     figure.tight_layout()
     _legend_below(figure, axes)
     return figure
+
+
+# One colour per verdict kind (Okabe-Ito, distinguishable without colour vision), the cell's
+# word written on it as well.
+VERDICT_COLOURS = {"holds": "#009E73", "equivalent": "#56B4E9", "does not hold": "#D55E00",
+                   "inconclusive": "#E0E0E0", "diverged": "#8C8C8C"}
+VERDICT_TEXT = {"holds": "holds", "equivalent": "equiv.", "does not hold": "no", "inconclusive": "?",
+                "diverged": "div."}
+
+
+def _short(label: str, width: int) -> str:
+    """A label cut to ``width`` characters at a word, keeping a short final "(...)" or "[...]"
+    (a dataset, a measure) whole."""
+    if len(label) <= width:
+        return label
+    tail = ""
+    for opening, closing in ("()", "[]"):
+        if label.endswith(closing) and opening in label and len(label) - label.rindex(opening) <= 36:
+            tail = label[label.rindex(opening) - 1:]
+    head = label[:len(label) - len(tail)]
+    return head[:width - 4 - len(tail)].rsplit(" ", 1)[0] + " ..." + tail
+
+
+def verdict_matrix_figure(matrices: dict, legend: str = "", label_width: int = 70):
+    """Claims x conditions, one panel per paper: each cell coloured by its verdict's kind (a key
+    of ``VERDICT_COLOURS``, marks appended, e.g. "holds*"), its word and marks written on it;
+    blank where the claim was not judged under that condition. ``matrices``: panel title ->
+    DataFrame of cells (rows: claims, columns: conditions)."""
+    heights = [len(m) + 4.5 for m in matrices.values()]
+    width = max(len(m.columns) for m in matrices.values())
+    figure, axes = plt.subplots(len(matrices), 1, squeeze=False,
+                                figsize=(6.2 + 0.95 * width, 0.24 * sum(heights) + 0.8),
+                                gridspec_kw={"height_ratios": heights})
+    for axis, (title, cells) in zip(axes[:, 0], matrices.items()):
+        for i, row in enumerate(cells.index):
+            for j, column in enumerate(cells.columns):
+                cell = str(cells.loc[row, column])
+                verdict = cell.rstrip("*+")
+                if not verdict:
+                    continue
+                axis.add_patch(plt.Rectangle((j, i), 1, 1, facecolor=VERDICT_COLOURS[verdict], edgecolor="white"))
+                axis.text(j + 0.5, i + 0.55, VERDICT_TEXT[verdict] + cell[len(verdict):], ha="center",
+                          va="center", fontsize=7.5, color="white" if verdict in ("does not hold", "diverged") else "black")
+        axis.set_xlim(0, width)
+        axis.set_ylim(len(cells), 0)
+        axis.set_yticks(np.arange(len(cells)) + 0.5, [_short(str(r), label_width) for r in cells.index], fontsize=7.5)
+        axis.set_xticks(np.arange(len(cells.columns)) + 0.5, [str(c) for c in cells.columns], fontsize=7.5,
+                        rotation=30, ha="left")
+        axis.xaxis.tick_top()
+        axis.tick_params(length=0)
+        for side in axis.spines.values():
+            side.set_visible(False)
+        axis.set_title(title, fontsize=10, loc="left", fontweight="bold")
+    handles = [plt.Rectangle((0, 0), 1, 1, facecolor=c) for c in VERDICT_COLOURS.values()]
+    figure.legend(handles, [k if VERDICT_TEXT[k] == k else f"{VERDICT_TEXT[k]} = {k}" for k in VERDICT_COLOURS],
+                  loc="lower center",
+                  ncol=len(handles), fontsize=8, frameon=False)
+    if legend:
+        figure.text(0.5, 0.035, legend, ha="center", fontsize=7.5, wrap=True)
+    figure.tight_layout(rect=(0, 0.06, 1, 1))
+    return figure

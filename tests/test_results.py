@@ -41,63 +41,52 @@ def test_run_record_writes_tables_figures_provenance(tmp_path, monkeypatch):
         (results.REPOSITORY_ROOT / "requirements.lock").read_bytes()).hexdigest()
     assert len(saved["data_manifest_sha256"]) == 64
     assert saved["units"] == fanout.ledger() and set(saved["units"]) == {"units", "from_cache", "unit_seconds", "computed_seconds", "workers"}
-    index = front_page.write_front_page(tmp_path).read_text()
-    assert "[`99_example`](99_example/99_example.ipynb)" in index
+    front_page.write_front_page(tmp_path)
+    assert "[`99_example`](99_example/99_example.ipynb)" in (tmp_path / front_page.RUNS).read_text()
 
 
-def test_the_front_page_counts_the_verdicts_and_shows_one_word_per_condition(tmp_path, monkeypatch):
-    monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
-    record = results.RunRecord(example("98_claims", profile="default"))
-    records = [claims.Claim("Paper A (2020)", "4", "X beats Y", "X - Y = +0.1", "paired t",
-                            verdict, "98_claims/measures.csv", condition)
-               for verdict, condition in (("holds", "protocol 1"), ("inconclusive", "protocol 2"),
-                                          ("inconclusive (diverged in 3 of 5 seeds)", "protocol 3"),
-                                          ("equivalent (no effect beyond +-0.02 BM)", "protocol 4"))]
-    record.table("claims", claims.claims_frame(records), index=False)
-    record.table("wide", pd.DataFrame({"v": [1.0]}, index=pd.MultiIndex.from_tuples([("a", 2)],
-                                                                                    names=["k", "z"])))
+def _claims_table(tmp_path, stem, rows, extra=None):
+    record = results.RunRecord(example(stem, profile="default"))
+    record.table("claims", claims.claims_frame(rows, extra), index=False)
     record.finish()
-    assert "('a', 2)" not in (tmp_path / "98_claims" / "wide.md").read_text()
-    page = front_page.front_page(tmp_path)
-    assert "## Paper A (2020): notebook 98_claims" in page
-    flowing = " ".join(page.split())
-    assert "of 4 claim x condition cells (4 conditions), 1 holds, 1 equivalent, 2 inconclusive" in flowing
-    assert "| claim | protocol 1 | protocol 2 | protocol 3 | protocol 4 |" in page
+
+
+def test_the_front_page_shows_one_word_per_condition_in_a_matrix_per_study(tmp_path, monkeypatch):
+    monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
+    rows = [claims.Claim("Paper A (2020)", "4", "X beats Y", "X - Y = +0.1", "paired t", verdict,
+                         "98_claims/measures.csv", condition, seeds=seeds, effect=0.1,
+                         interval_low=0.05, interval_high=0.15)
+            for verdict, condition, seeds in (("holds", "protocol 1", 5), ("inconclusive", "protocol 2", 5),
+                                              ("equivalent (no effect beyond +-0.02 BM)", "protocol 4", 5))]
+    _claims_table(tmp_path, "98_claims", rows)
+    record = results.RunRecord(example("98_wide", profile="default"))
+    record.table("wide", pd.DataFrame({"v": [1.0]}, index=pd.MultiIndex.from_tuples([("a", 2)], names=["k", "z"])))
+    record.finish()
+    assert "('a', 2)" not in (tmp_path / "98_wide" / "wide.md").read_text()
+    page = front_page.write_front_page(tmp_path).read_text()
+    assert "## Paper A (2020): every claim" in page and "98_claims" not in front_page.INTRODUCTION
+    assert "| claim | protocol 1 | protocol 2 | protocol 4 |" in page
     row = next(line for line in page.splitlines() if line.startswith("| 4: X beats Y"))
-    assert row == "| 4: X beats Y | holds | inconclusive | diverged (3 of 5 seeds) | equivalent |"
-    assert "[`98_claims/claims.csv`](98_claims/claims.csv)" in flowing
+    assert row == "| 4: X beats Y | holds | inconclusive | equivalent |"
+    assert "[`98_claims/claims.csv`](98_claims/claims.csv)" in " ".join(page.split())
     assert max(len(line) for line in page.splitlines() if not line.startswith("|")) <= 100
+    assert (tmp_path / "verdict_matrix.png").stat().st_size > 1000 and "verdict_matrix.png" in page
+    assert list(pd.read_csv(tmp_path / "verdicts.csv")["kind"]) == ["holds", "inconclusive", "equivalent"]
 
 
-def test_a_table_that_judges_earlier_claims_again_is_named_from_both_sections(tmp_path, monkeypatch):
+def test_a_table_that_judges_earlier_claims_again_replaces_their_cells_with_a_mark(tmp_path, monkeypatch):
     monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
     for stem, verdict, extra in (("98_claims", "inconclusive", {}),
-                                 ("99_again", "holds", {"verdict_in_98": "inconclusive"})):
-        record = results.RunRecord(example(stem, profile="default"))
+                                 ("99_again", "holds", {"verdict_in_98": "inconclusive", "seeds_in_98": 3})):
         test = claims.Claim("Paper A (2020)", "4", "X beats Y", "X - Y = +0.1", "paired t", verdict,
-                            f"{stem}/claims.csv", "protocol 1", seeds=3, seeds_needed=5.0,
-                            seeds_needed_for="holds")
-        record.table("claims", claims.claims_frame([test], [extra]), index=False)
-        record.finish()
-    flowing = " ".join(front_page.front_page(tmp_path).split())
-    assert "Notebook 99_again runs those seeds: [`99_again/claims.csv`](99_again/claims.csv)." in flowing
-    assert "These cells judge claims of notebook 98 again" in flowing
-    assert "Notebook 98's verdicts, on its own seeds: | claim | protocol 1 | | --- | --- | | 4: X beats Y | inconclusive |" in flowing
-
-
-def test_a_claim_judged_again_and_still_undecided_is_not_sent_for_more_seeds(tmp_path, monkeypatch):
-    monkeypatch.setenv(results.RESULTS_DIR_VARIABLE, str(tmp_path))
-    for stem, extra in (("98_claims", {}), ("99_again", {"verdict_in_98": "inconclusive"})):
-        record = results.RunRecord(example(stem, profile="default"))
-        test = claims.Claim("Paper A (2020)", "4", "X beats Y", "X - Y = +0.1", "paired t", "inconclusive",
-                            f"{stem}/claims.csv", "protocol 1", seeds=3, seeds_needed=5.0,
-                            seeds_needed_for="holds")
-        record.table("claims", claims.claims_frame([test], [extra]), index=False)
-        record.finish()
-    sections = " ".join(front_page.front_page(tmp_path).split()).split("## Paper A (2020): notebook ")
-    first, again = (next(s for s in sections if s.startswith(stem)) for stem in ("98_claims", "99_again"))
-    assert "Notebook 99_again runs those seeds" in first and "Not run" not in first
-    assert "5 seeds for \"holds\". Not run: these claims already had the seeds an earlier estimate asked for" in again
+                            f"{stem}/claims.csv", "protocol 1", seeds=3 if stem == "98_claims" else 6)
+        other = claims.Claim("Paper A (2020)", "5", "Z", "Z = 1", "t", "inconclusive", f"{stem}/claims.csv",
+                             "protocol 1", seeds=3)
+        _claims_table(tmp_path, stem, [test, other] if stem == "98_claims" else [test], [extra] if extra else None)
+    page = front_page.front_page(tmp_path)
+    assert "| 4: X beats Y | holds* |" in page and "| 5: Z | inconclusive |" in page
+    assert page.count("| 4: X beats Y") == 1
+    assert "judged again on more seeds in `99_again` (replacing `98_claims`'s)" in " ".join(page.split())
 
 
 def test_only_the_default_profile_publishes_into_committed_results(monkeypatch):

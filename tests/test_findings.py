@@ -1,0 +1,89 @@
+"""The front page's answers: records typed from the claims tables, sentences whose every number is
+in a committed file, the main claims found, and the page short enough to read."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from avalib import answers, claims, findings, front_page
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "results"
+DECIMAL = re.compile(r"(?<![\w.])[-+]?\d+\.\d+(?![\w.])")
+
+
+def words(text: str) -> int:
+    """Words a reader reads: whitespace-separated tokens with a letter or digit (a table's ``|``
+    and ``---`` are not words)."""
+    return sum(1 for token in text.split() if re.search(r"[A-Za-z0-9]", token))
+
+
+def _committed_values() -> np.ndarray:
+    """Every number of every committed CSV: its cells, and the decimals written inside its text."""
+    values = []
+    for path in RESULTS.rglob("*.csv"):
+        frame = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
+        cells = pd.Series(frame.to_numpy().ravel())
+        values.append(pd.to_numeric(cells, errors="coerce").dropna().to_numpy())
+        values.append(np.array([float(t) for t in DECIMAL.findall(" ".join(cells))]))
+    return np.sort(np.concatenate(values))
+
+
+def _found(text: str, values: np.ndarray) -> list[str]:
+    """The decimals of ``text`` that no committed number gives at the precision shown."""
+    missing = []
+    for token in DECIMAL.findall(text):
+        number, places = float(token), len(token.split(".")[1])
+        near = values[np.searchsorted(values, number - 10 ** -places):np.searchsorted(values, number + 10 ** -places)]
+        if not np.any(np.abs(near - number) <= 0.5 * 10 ** -places + 1e-12):
+            missing.append(token)
+    return missing
+
+
+def test_every_number_of_the_findings_and_main_claims_is_in_a_committed_table():
+    frame = findings.records(RESULTS)
+    sentences = " ".join(s for part in answers.findings(RESULTS, frame).values() for s in part)
+    main = answers.main_claims(frame).to_string()
+    assert _found(sentences + " " + main, _committed_values()) == []
+
+
+def test_every_study_has_sentences_and_every_main_claim_is_found():
+    frame = findings.records(RESULTS)
+    said = answers.findings(RESULTS, frame)
+    assert set(said) == {answers.NGUYEN, answers.ZEMOURI, findings.SURVEYS}
+    assert all(2 <= len(sentences) <= 5 for sentences in said.values()), {k: len(v) for k, v in said.items()}
+    assert len(answers.main_claims(frame)) == len(answers.MAIN)
+
+
+def test_the_committed_front_page_is_what_the_results_give_and_under_2000_words():
+    page = (RESULTS / "README.md").read_text()
+    assert page == front_page.front_page(RESULTS), "run `python -m avalib.front_page`"
+    assert words(page) <= 2000, words(page)
+    assert "![" in page.split("## The main claims")[0], "the headline figure comes before the tables"
+
+
+def test_the_readme_is_under_1500_words():
+    assert words((ROOT / "README.md").read_text()) <= 1500
+
+
+def _claim(verdict, condition, seeds=5, **fields):
+    return claims.Claim("Paper A (2020)", "4", "X beats Y", "X - Y = +0.1", "paired t", verdict,
+                        "a/claims.csv", condition, seeds=seeds, **fields)
+
+
+def test_records_are_typed_with_plain_conditions_and_kinds(tmp_path):
+    (tmp_path / "01_a").mkdir()
+    table = claims.claims_frame([_claim("holds", "reference"), _claim("inconclusive (diverged in 8 of 8 seeds)",
+                                                                      "paper", seeds=0),
+                                 _claim("inconclusive (fewer than 2 seeds with finite values)", "exact", seeds=1)],
+                                [{"diverged_seeds": 0, "verdict_vs_authors_spread": "inconclusive"},
+                                 {"diverged_seeds": 8, "verdict_vs_authors_spread": "inconclusive"},
+                                 {"diverged_seeds": 0, "verdict_vs_authors_spread": "inconclusive"}])
+    table.to_csv(tmp_path / "01_a" / "claims.csv", index=False)
+    frame = findings.records(tmp_path)
+    assert list(frame["condition"]) == ["authors' code", "printed rules", "true gradients"]
+    assert list(frame["kind"]) == ["holds", "diverged", "inconclusive"]
+    assert list(findings.cell_marks(frame)) == ["+", "", ""]
+    assert list(findings.matrix(frame).loc["4: X beats Y"]) == ["holds+", "diverged", "inconclusive"]
