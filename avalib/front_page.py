@@ -223,11 +223,11 @@ def front_page(root: Path, frame: pd.DataFrame | None = None) -> str:
     frame = findings.records(root) if frame is None else frame
     studies = findings.studies(frame)
     main = answers.main_claims(frame)
-    lines = ["# What the seeds show: adversarial VAEs, claim by claim", "",
-             *_wrapped(INTRODUCTION), "", "## Findings", "", *_findings(root, frame)]
+    lines = ["# Adversarial VAEs, claim by claim", "", "## Findings", ""]
     if (root / FIGURE).exists():
-        lines += [f"![Every claim under every condition, one colour per verdict]({FIGURE})", "",
-                  *_wrapped("One colour per verdict; the matrices below give the same cells in words."), ""]
+        lines += [f'<img src="{FIGURE}" align="right" width="58%" alt="Every claim under every condition, '
+                  f'one colour per verdict (the matrices below give the same cells in words)">', ""]
+    lines += [*_findings(root, frame), *_wrapped(INTRODUCTION), ""]
     if len(main):
         lines += ["## The main claims", "", *_wrapped(
             "The paper's own number where it printed one (the gap in its table), ours with its 95 % "

@@ -326,17 +326,24 @@ def _short(label: str, width: int) -> str:
     return head[:width - 4 - len(tail)].rsplit(" ", 1)[0] + " ..." + tail
 
 
-def verdict_matrix_figure(matrices: dict, legend: str = "", label_width: int = 70):
-    """Claims x conditions, one panel per paper: each cell coloured by its verdict's kind (a key
+def verdict_matrix_figure(matrices: dict, legend: str = "", label_width: int = 64):
+    """Claims x conditions, one panel per study: each cell coloured by its verdict's kind (a key
     of ``VERDICT_COLOURS``, marks appended, e.g. "holds*"), its word and marks written on it;
-    blank where the claim was not judged under that condition. ``matrices``: panel title ->
-    DataFrame of cells (rows: claims, columns: conditions)."""
-    heights = [len(m) + 4.5 for m in matrices.values()]
-    width = max(len(m.columns) for m in matrices.values())
-    figure, axes = plt.subplots(len(matrices), 1, squeeze=False,
-                                figsize=(6.2 + 0.95 * width, 0.24 * sum(heights) + 0.8),
-                                gridspec_kw={"height_ratios": heights})
-    for axis, (title, cells) in zip(axes[:, 0], matrices.items()):
+    blank where the claim was not judged under that condition. The first (widest) panel spans the
+    top, the others stand side by side below it. ``matrices``: panel title -> DataFrame of cells
+    (rows: claims, columns: conditions)."""
+    titles = list(matrices)
+    first, rest = matrices[titles[0]], [matrices[t] for t in titles[1:]]
+    label = 0.075 * label_width                       # inches of row labels beside each panel
+    width = max(label + 0.8 * len(first.columns), sum(label + 0.8 * len(m.columns) for m in rest))
+    below = max((len(m) for m in rest), default=0)
+    figure = plt.figure(figsize=(width, 0.22 * (len(first) + below) + 4.2))
+    grid = figure.add_gridspec(2 if rest else 1, max(len(rest), 1),
+                               height_ratios=[len(first) + 4, below + 4] if rest else [1],
+                               width_ratios=[label / 0.8 + len(m.columns) for m in rest] or [1])
+    axes = [figure.add_subplot(grid[0, :])] + [figure.add_subplot(grid[1, i]) for i in range(len(rest))]
+    for axis, title in zip(axes, titles):
+        cells = matrices[title]
         for i, row in enumerate(cells.index):
             for j, column in enumerate(cells.columns):
                 cell = str(cells.loc[row, column])
@@ -346,7 +353,7 @@ def verdict_matrix_figure(matrices: dict, legend: str = "", label_width: int = 7
                 axis.add_patch(plt.Rectangle((j, i), 1, 1, facecolor=VERDICT_COLOURS[verdict], edgecolor="white"))
                 axis.text(j + 0.5, i + 0.55, VERDICT_TEXT[verdict] + cell[len(verdict):], ha="center",
                           va="center", fontsize=7.5, color="white" if verdict in ("does not hold", "diverged") else "black")
-        axis.set_xlim(0, width)
+        axis.set_xlim(0, len(cells.columns))
         axis.set_ylim(len(cells), 0)
         axis.set_yticks(np.arange(len(cells)) + 0.5, [_short(str(r), label_width) for r in cells.index], fontsize=7.5)
         axis.set_xticks(np.arange(len(cells.columns)) + 0.5, [str(c) for c in cells.columns], fontsize=7.5,

@@ -37,7 +37,9 @@ def prepare(results: Path | None = None, source: Path = SOURCE) -> Path:
     shutil.copytree(REPOSITORY_ROOT / "avalib", source / "avalib",
                     ignore=shutil.ignore_patterns("__pycache__"))
     page = source / "results" / "README.md"
-    entries = "\n".join(f"{path.parent.name}/{path.stem}" for path in notebooks(results))
+    pages = [f"{path.parent.name}/{path.stem}" for path in notebooks(results)]
+    pages += [path.stem for path in sorted(results.glob("*.md")) if path.name != "README.md"]
+    entries = "\n".join(pages)
     page.write_text(page.read_text() + f"\n```{{toctree}}\n:hidden:\n:caption: Notebooks\n\n{entries}\n```\n")
     return source
 

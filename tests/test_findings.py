@@ -61,7 +61,7 @@ def test_the_committed_front_page_is_what_the_results_give_and_under_2000_words(
     page = (RESULTS / "README.md").read_text()
     assert page == front_page.front_page(RESULTS), "run `python -m avalib.front_page`"
     assert words(page) <= 2000, words(page)
-    assert "![" in page.split("## The main claims")[0], "the headline figure comes before the tables"
+    assert front_page.FIGURE in page.split("## The main claims")[0], "the headline figure comes before the tables"
 
 
 def test_the_readme_is_under_1500_words():

@@ -96,3 +96,50 @@ def test_a_browser_shows_the_front_page_and_each_notebook_with_its_figures(built
         shown = [src for src in dom.images if "_static" not in src]
         assert len(shown) >= figures_in(notebook), notebook.stem
         assert broken(page_path, dom) == [], notebook.stem
+
+
+# Measures, in the loaded page, where the headline figure and the findings' list items lie.
+FIRST_SCREEN_PROBE = """<script>
+window.addEventListener("load", () => {
+  const figure = document.querySelector("img[src*='verdict_matrix']");
+  const box = (element) => { const r = element.getBoundingClientRect(); return [r.top, r.bottom, r.left, r.right]; };
+  const items = [...document.querySelectorAll("section#findings li")].map((li) => [li.innerText, ...box(li)]);
+  document.body.setAttribute("data-first-screen", JSON.stringify({
+    figure: figure ? [...box(figure), figure.naturalWidth] : null, items: items,
+    width: window.innerWidth, height: window.innerHeight}));
+});
+</script>"""
+WINDOW = (1280, 800)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium): "
+                                             "the first-screen test is skipped")
+def test_the_first_screen_shows_the_headline_figure_and_the_findings(built):
+    """At 1280 x 800, the front page's first screen holds the whole headline figure, loaded, and
+    whole findings sentences, whose text is the generated findings'. The screenshot is kept in
+    ``build/first_screen.png``."""
+    from avalib import answers, findings
+
+    page = built / "results" / "README.html"
+    probe = page.with_name("first_screen_probe.html")
+    probe.write_text(page.read_text().replace("</body>", FIRST_SCREEN_PROBE + "</body>"))
+    size = f"--window-size={WINDOW[0]},{WINDOW[1]}"
+    dom = _browser("--dump-dom", "--virtual-time-budget=5000", size, probe.as_uri())
+    found = json.loads(unquote(dom.split('data-first-screen="', 1)[1].split('"', 1)[0].replace("&quot;", '"')))
+    fold = found["height"]                 # the viewport of a 1280 x 800 window, less its frame
+    assert found["width"] == WINDOW[0] and fold <= WINDOW[1]
+    top, bottom, left, right, natural = found["figure"]
+    assert natural > 0 and 0 <= top and bottom <= fold and right <= WINDOW[0], (found["figure"], fold)
+    shown = [" ".join(text.split()) for text, top, bottom, *_ in found["items"] if bottom <= fold]
+    said = [" ".join(s.replace('"', "\u201c", 1).split()) for part in
+            answers.findings(RESULTS, findings.records(RESULTS)).values() for s in part]
+    assert len(shown) >= 2 and all(any(_plain(s) == _plain(t) for t in said) for s in shown), shown
+    shot = site.REPOSITORY_ROOT / "build" / "first_screen.png"
+    shot.parent.mkdir(exist_ok=True)
+    _browser(f"--screenshot={shot}", size, page.as_uri())
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _plain(text: str) -> str:
+    """A sentence without its quotation marks and Markdown emphasis, as words to compare."""
+    return "".join(c for c in text if c.isalnum())
