@@ -19,7 +19,9 @@ WORDS = {"pixel_mse": "pixel MSE", "label_agreement": "label agreement",
          "sharpness_ratio": "sharpness / real (1 = as sharp)", "frechet_distance": "Frechet distance",
          "feature_loss": "feature loss L_rec", "step2_steps": "Algorithm 2 iterations", "beta": "beta",
          "Kz": "K_z", "gamma": "gamma", "epoch": "epoch", "reconstruction_mse": "reconstruction MSE",
-         "classifier_inception_score": "classifier Inception Score"}
+         "classifier_inception_score": "classifier Inception Score",
+         "mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "omniglot_alphabets": "Omniglot",
+         "caltech101_silhouettes": "Caltech-101 Silhouettes", "cifar10": "CIFAR-10"}
 
 # Measures that lie in [0, 1] by definition: their spread bars stop at the bounds.
 BOUNDED = {"label_agreement", "label_agreement_inputs", "class_coverage", "precision", "recall"}
@@ -123,20 +125,25 @@ def _finish_panels(figure, axes, used: int, title: str | None):
 
 def latent_scatter_figure(panels: dict[str, tuple[torch.Tensor, torch.Tensor]], columns: int = 2,
                           title: str | None = None, class_names: dict[str, tuple[str, ...]] | None = None):
-    """One scatter per panel of 2-D latent codes (N, 2) coloured by their labels (N,); with up to
-    10 classes a colour bar names them (``class_names``: panel -> names, else the label numbers)."""
+    """One scatter per panel of 2-D latent codes (N, 2) coloured by their labels (N,), with a
+    colour bar as the class key: up to 10 classes each named (``class_names``: panel -> names,
+    else the label numbers); more, a continuous bar of class numbers, its first and last class
+    named where the names are known."""
     figure, axes = _panel_grid(len(panels), columns, 5.4, 4.6)
     for axis, (name, (codes, labels)) in zip(axes.ravel(), panels.items()):
         classes = int(labels.max()) + 1
         colour_map = "tab10" if classes <= 10 else "nipy_spectral"
         points = axis.scatter(codes[:, 0], codes[:, 1], c=labels, cmap=colour_map, s=3, alpha=0.7,
                               vmin=-0.5, vmax=classes - 0.5)
-        if classes <= 10:
-            bar = figure.colorbar(points, ax=axis, ticks=range(classes))
-            names = (class_names or {}).get(name)
-            if names and len(names) >= classes:
-                bar.set_ticklabels(list(names[:classes]), fontsize=8)
-        axis.set_title(f"{name} ({int(labels.unique().numel())} classes shown)", fontsize=10)
+        names = list((class_names or {}).get(name) or [])
+        ticks = list(range(classes)) if classes <= 10 else sorted({0, *range(9, classes, 10), classes - 1})
+        bar = figure.colorbar(points, ax=axis, ticks=ticks)
+        if len(names) >= classes:
+            bar.set_ticklabels([names[t] if classes <= 10 or t in (0, classes - 1) else str(t) for t in ticks],
+                               fontsize=8)
+        if classes > 10:
+            bar.set_label("class number (colour)", fontsize=8)
+        axis.set_title(f"{words(name)} ({int(labels.unique().numel())} classes shown)", fontsize=10)
         axis.set_xlabel("z1")
         axis.set_ylabel("z2")
         for coordinate in (axis.xaxis, axis.yaxis):   # no offset text: codes may span 1e-5
