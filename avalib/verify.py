@@ -7,7 +7,8 @@ the sha256 of its result, seconds, numerics mode, CPU model, and its call spelle
 (a judge, a step-1 model, a setting, ...) and drawn at random within a kind by ``seed``; a row is
 recomputed from its call with the cache off (``$AVALIB_NO_CACHE``: the units it asks for are
 retrained too), under this process's numerics. A unit whose key differs from the committed one
-(the code, the data or torch changed since) is "stale", not compared. Rows of another numerics
+(the code, the data or torch changed since) is "same (the code changed since)" where its bits
+agree, else "stale": no comparison. Rows of another numerics
 mode are left out (their bits were never a claim across machines) and counted.
 
 The table (notebook, unit, key, committed and recomputed fingerprints, same?, the CPU models,
@@ -69,6 +70,18 @@ def recompute(call: str) -> dict:
             "cpu_model_here": numerics.cpu_model(), "seconds_here": round(time.perf_counter() - start, 1)}
 
 
+SAME, SAME_NEWER_CODE = "same", "same (the code changed since)"
+
+
+def status(same: bool, same_key: bool) -> str:
+    """A recomputed unit's verdict: the same bits (also where the code changed since without
+    changing them: the committed number is reproduced by today's code), DIFFERENT under the same
+    key, or stale where both the key and the bits differ (the code changed: no comparison)."""
+    if same:
+        return SAME if same_key else SAME_NEWER_CODE
+    return "DIFFERENT" if same_key else "stale (the code changed since, and the bits)"
+
+
 def verified(rows: pd.DataFrame, scheduler: str | None = None) -> pd.DataFrame:
     """The table of ``rows`` recomputed (the cache off for them and every unit they ask for)."""
     os.environ[cache.NO_CACHE_VARIABLE] = "1"       # the workers inherit it
@@ -76,11 +89,11 @@ def verified(rows: pd.DataFrame, scheduler: str | None = None) -> pd.DataFrame:
                           label="verify")
     table = pd.concat([rows.reset_index(drop=True), pd.DataFrame(done)], axis=1)
     table["same"] = table["fingerprint"] == table["fingerprint_here"]
-    table["status"] = ["stale (key differs)" if key != here else ("same" if same else "DIFFERENT")
+    table["status"] = [status(same, key == here)
                        for key, here, same in zip(table["key"], table["key_here"], table["same"])]
     return table.rename(columns={"fingerprint": "fingerprint_committed", "cpu_model": "cpu_model_committed",
                                  "seconds": "seconds_committed"})[
-        ["notebook", "unit", "key", "fingerprint_committed", "fingerprint_here", "status",
+        ["notebook", "unit", "key", "key_here", "fingerprint_committed", "fingerprint_here", "status",
          "cpu_model_committed", "cpu_model_here", "seconds_committed", "seconds_here"]]
 
 
@@ -93,7 +106,8 @@ def write(table: pd.DataFrame, root: Path = RESULTS) -> None:
                          fingerprint_here=table["fingerprint_here"].str[:16])
     models = sorted(set(table["cpu_model_committed"]) | set(table["cpu_model_here"]))
     text = (f"# Units retrained and compared bit for bit\n\n{len(table)} units; "
-            f"{int((table['status'] == 'same').sum())} the same. CPU models: {', '.join(models)}.\n\n"
+            f"{int(table['status'].isin([SAME, SAME_NEWER_CODE]).sum())} the same bit for bit. "
+            f"CPU models: {', '.join(models)}.\n\n"
             + short.to_markdown(index=False) + "\n")
     with atomic_path(root / "verification.md") as temporary:
         temporary.write_text(text, encoding="utf-8")
@@ -161,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     write(table, args.results)
     with pd.option_context("display.width", 220, "display.max_colwidth", 18):
         print(table.to_string(index=False))
-    bad = table[table["status"] != "same"]
+    bad = table[~table["status"].isin([SAME, SAME_NEWER_CODE])]
     print(f"{len(table) - len(bad)} of {len(table)} units the same bit for bit "
           f"(here: {numerics.cpu_model()}, numerics {mode})")
     return 1 if len(bad) else 0

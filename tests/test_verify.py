@@ -73,3 +73,8 @@ def test_two_runs_are_the_same_unless_a_fingerprint_or_a_table_differs(tmp_path)
     pd.DataFrame({"metric": [0.25], "train_seconds": [1.0]}).to_csv(second / "table.csv", index=False)
     assert verify.same_runs(first, second) == ["table.csv: differs"]
     assert verify.main(["--runs", str(first), str(second)]) == 1
+
+
+def test_a_unit_whose_code_changed_but_whose_bits_agree_is_the_same():
+    assert verify.status(True, True) == "same" and verify.status(True, False) == verify.SAME_NEWER_CODE
+    assert verify.status(False, True) == "DIFFERENT" and verify.status(False, False).startswith("stale")
