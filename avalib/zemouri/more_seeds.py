@@ -286,16 +286,17 @@ def judged_again(source: Source, rows: pd.DataFrame, chosen: pd.DataFrame, evide
 def seed_differences(rows: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
     """Per seed, the difference each re-judged claim of A, C and B3 tests (A: K_z = 100's pixel
     MSE minus K_z = 2's; C: agreement at gamma = 0.1 minus gamma = 0; B3: agreement at beta = 0.1
-    minus beta = 0), one row per (claim, condition, pair, seed), for the figure."""
+    minus beta = 0), one row per (claim, condition, pair, seed), for the figure; its ``metric``
+    says which side of 0 (or of the margin) supports the claim."""
     out, sweep = [], tuple(int(v) for v in rows.groupby(["n_dis", "step2_steps"]).size().idxmax())
 
-    def add(claim, pair, left, right, column, margin=math.nan):
+    def add(claim, pair, left, right, column, supports, margin=math.nan):
         a, b = (rows[(rows[list(w)] == pd.Series(w)).all(axis=1)].set_index("seed")[column]
                 for w in (left, right))
         for seed in sorted(set(a.index) & set(b.index)):
             out.append({"claim": f"{claim.section}, {claim.condition}", "pair": pair, "seed": seed,
                         "difference": float(a[seed] - b[seed]), "margin": margin,
-                        "metric": f"{column} (difference within a seed)"})
+                        "metric": f"{column} (difference within a seed; {supports} supports the claim)"})
 
     for claim in claims.itertuples():
         n_dis, steps = variant(claim.condition, sweep)
@@ -304,14 +305,15 @@ def seed_differences(rows: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
         if letter == "A":
             for d in dict.fromkeys(rows.dataset):
                 add(claim, d, {**at, "dataset": d, "Kz": 100, "beta": 0.0, "gamma": 0.0},
-                    {**at, "dataset": d, "Kz": 2, "beta": 0.0, "gamma": 0.0}, "pixel_mse")
+                    {**at, "dataset": d, "Kz": 2, "beta": 0.0, "gamma": 0.0}, "pixel_mse", "below 0")
         elif letter == "C":
             for d in dict.fromkeys(rows.dataset):
                 for k in sorted(set(rows.Kz)):
                     for b in LARGE_BETAS:
                         add(claim, f"{d} K_z={k} beta={b}", {**at, "dataset": d, "Kz": k, "beta": b, "gamma": 0.1},
-                            {**at, "dataset": d, "Kz": k, "beta": b, "gamma": 0.0}, "label_agreement", RESTORED)
+                            {**at, "dataset": d, "Kz": k, "beta": b, "gamma": 0.0}, "label_agreement",
+                            "above the margin", RESTORED)
         elif letter == "B3":
             add(claim, "beta 0.1 - beta 0", {**at, "dataset": FOCUS, "Kz": 2, "beta": 0.1, "gamma": 0.0},
-                {**at, "dataset": FOCUS, "Kz": 2, "beta": 0.0, "gamma": 0.0}, "label_agreement")
+                {**at, "dataset": FOCUS, "Kz": 2, "beta": 0.0, "gamma": 0.0}, "label_agreement", "below 0")
     return pd.DataFrame(out, columns=["claim", "pair", "seed", "difference", "margin", "metric"])
