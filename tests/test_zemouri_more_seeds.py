@@ -4,6 +4,8 @@ the claims judged again on the pooled seeds (synthetic metrics, no training)."""
 import json
 from pathlib import Path
 
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 
@@ -55,19 +57,25 @@ def test_only_inconclusive_claims_within_reach_are_chosen():
     assert list(more_seeds.wanted(claims, 20).section) == ["4.4 (A)", "4.4 (B0)"]
 
 
+def claim(section, condition, n_dis=None, step2_steps=None):
+    return SimpleNamespace(section=section, condition=condition, n_dis=n_dis, step2_steps=step2_steps)
+
+
 def test_each_claim_reads_its_own_settings_at_its_condition():
     run = ablation_run()
-    a, pilot = more_seeds.settings("4.4 (A)", SWEEP, run)
+    a, pilot = more_seeds.settings(claim("4.4 (A)", SWEEP), run)
     assert not pilot and {(c.dataset, c.latent_size, c.beta, c.gamma) for c in a} == {
         (d, k, 0.0, 0.0) for d in run.datasets for k in run.latent_sizes}
-    c, _ = more_seeds.settings("4.4 (C)", SWEEP, run)
+    c, _ = more_seeds.settings(claim("4.4 (C)", SWEEP), run)
     assert len(c) == 2 * 2 * 2 * 2 and {x.beta for x in c} == {0.1, 0.5}
-    b, pilot = more_seeds.settings("4.4 (B3)", PILOT, run)
+    b, pilot = more_seeds.settings(claim("4.4 (B3)", PILOT), run)
     assert pilot and [x.beta for x in b] == run.pilot_betas and {x.step2_steps for x in b} == {400}
-    b, pilot = more_seeds.settings("4.4 (B3)", "n_dis = 1, 50 Algorithm 2 iterations", run)
+    b, pilot = more_seeds.settings(claim("4.4 (B3)", "n_dis = 1, 50 Algorithm 2 iterations"), run)
     assert not pilot and {x.n_dis for x in b} == {1} and [x.beta for x in b] == run.betas
+    typed, _ = more_seeds.settings(claim("4.4 (B3)", "words only", n_dis=1.0, step2_steps=50.0), run)
+    assert typed == b, "a row's n_dis and step2_steps decide, not its words"
     with pytest.raises(ValueError, match="section 'E'"):
-        more_seeds.settings("E", SWEEP, run)
+        more_seeds.settings(claim("E", SWEEP), run)
 
 
 def test_the_plan_trains_only_the_seeds_notebook_03_did_not_measure():

@@ -198,7 +198,8 @@ def verdicts(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
     claim; each further (n_dis, step2_steps) of the focus decides the beta claims (B) again, as
     rows with that condition. ``budget_dependent`` marks a B claim whose verdict differs between
     two budgets at one n_dis, among the budgets with at least 2 seeds for it. Each row says the
-    seeds, the difference and its standard error."""
+    seeds, the difference and its standard error, and its condition as numbers (``n_dis``,
+    ``step2_steps``; empty where the frame has one budget)."""
     records, conditions = [], []
     variants = _variants(frame)
     for number, (n_dis, steps) in enumerate(variants):
@@ -220,6 +221,7 @@ def verdicts(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
         if test.seeds >= 2:              # a budget without the settings a claim needs decides nothing
             by_n_dis.setdefault((section, n_dis), set()).add(verdict)
     extra = [{"standard_error": test.standard_error, "budget": condition[3],
-              "budget_dependent": len(by_n_dis.get((section, condition[1]), ())) > 1}
+              "budget_dependent": len(by_n_dis.get((section, condition[1]), ())) > 1,
+              "n_dis": condition[1], "step2_steps": condition[2]}
              for (section, *_), test, condition in zip(records, tests, conditions)]
     return rule.claims_frame(claims, extra)

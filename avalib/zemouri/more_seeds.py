@@ -92,19 +92,25 @@ def wanted(claims: pd.DataFrame, max_seeds: int) -> pd.DataFrame:
     return claims[keep]
 
 
-def variant(condition: str, sweep: tuple[int, int]) -> tuple[int, int]:
-    """(n_dis, Algorithm 2 iterations) of a claim's condition; "" is the sweep's own, ``sweep``."""
+def variant(claim, sweep: tuple[int, int]) -> tuple[int, int]:
+    """(n_dis, Algorithm 2 iterations) of a claim row: its ``n_dis`` and ``step2_steps``
+    columns; where they are empty, the sweep's own (``sweep``). A claims table written before
+    the rows carried them names the budget in its ``condition`` only, read by ``CONDITION``."""
+    n_dis, steps = getattr(claim, "n_dis", None), getattr(claim, "step2_steps", None)
+    if pd.notna(n_dis) and pd.notna(steps) and str(n_dis) != "":
+        return int(float(n_dis)), int(float(steps))
+    condition = getattr(claim, "condition", "")
     found = CONDITION.search(condition) if isinstance(condition, str) else None
     return (int(found[1]), int(found[2])) if found else sweep
 
 
-def settings(section: str, condition: str, run: AblationRun) -> tuple[list[ZemouriConfig], bool]:
+def settings(claim, run: AblationRun) -> tuple[list[ZemouriConfig], bool]:
     """The settings (seed left at the base's) a claim of section 4.4 reads at ``condition``, and
     whether they are budget-pilot runs (scored along one run, as notebook 03 measures the longest
     budget) rather than sweep settings. A at the sweep's budget: beta = gamma = 0 on every
     dataset and K_z (D too); C: the large betas at every gamma; B: the focus at every beta."""
-    base = run.base
-    n_dis, steps = variant(condition, (base.n_dis, base.step2_steps))
+    base, section = run.base, claim.section
+    n_dis, steps = variant(claim, (base.n_dis, base.step2_steps))
     at = dataclasses.replace(base, n_dis=n_dis, step2_steps=steps)
     letter = _letter(section)
     pilot = (steps != base.step2_steps and steps not in run.focus_step2_steps
@@ -170,7 +176,7 @@ def plan(chosen: pd.DataFrame, source: Source, complete_blocks: bool = True
     have = {tuple(row) for row in source.measured[SETTING_INDEX].itertuples(index=False)}
     sweep, pilot = {}, {}
     for claim in chosen.itertuples():
-        configs, is_pilot = settings(claim.section, claim.condition, source.run)
+        configs, is_pilot = settings(claim, source.run)
         for seed in range(int(claim.seeds_needed)):
             for config in configs:
                 config = dataclasses.replace(config, seed=seed)
@@ -299,7 +305,7 @@ def seed_differences(rows: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
                         "metric": f"{column} (difference within a seed; {supports} supports the claim)"})
 
     for claim in claims.itertuples():
-        n_dis, steps = variant(claim.condition, sweep)
+        n_dis, steps = variant(claim, sweep)
         letter = _letter(claim.section)
         at = {"n_dis": n_dis, "step2_steps": steps}
         if letter == "A":
