@@ -23,7 +23,7 @@ ORDER = (HOLDS, EQUIVALENT, FAILS, INCONCLUSIVE, DIVERGED)
 MEANING = ("A claim **holds** where the seeds show the claimed effect; it **does not hold** where "
            "they show the effect is not there beyond its margin (not that the opposite holds); "
            "**equivalent**: no effect beyond a margin named per measure; **inconclusive** otherwise; "
-           "**diverged**: training diverged in every seed.")
+           "**diverged**: training diverged in all seeds but at most one, too few to judge.")
 
 
 def number(value) -> str:
