@@ -72,6 +72,9 @@ def test_each_claim_reads_its_own_settings_at_its_condition():
     assert pilot and [x.beta for x in b] == run.pilot_betas and {x.step2_steps for x in b} == {400}
     b, pilot = more_seeds.settings(claim("4.4 (B3)", "n_dis = 1, 50 Algorithm 2 iterations"), run)
     assert not pilot and {x.n_dis for x in b} == {1} and [x.beta for x in b] == run.betas
+    d, _ = more_seeds.settings(claim("4.4 (D)", SWEEP), run)
+    assert {(x.dataset, x.latent_size, x.beta, x.gamma) for x in d} == {("omniglot_alphabets", k, 0.0, 0.0)
+                                                                       for k in run.latent_sizes}
     typed, _ = more_seeds.settings(claim("4.4 (B3)", "words only", n_dis=1.0, step2_steps=50.0), run)
     assert typed == b, "a row's n_dis and step2_steps decide, not its words"
     with pytest.raises(ValueError, match="section 'E'"):

@@ -30,7 +30,7 @@ from avalib.claims import INCONCLUSIVE
 from avalib.download import REPOSITORY_ROOT
 from avalib.zemouri import experiment
 from avalib.zemouri.claims import RESTORED, verdicts
-from avalib.zemouri.focus import FOCUS, FOCUS_LATENT_SIZE, LARGE_BETAS
+from avalib.zemouri.focus import CLAIM_SETTINGS, FOCUS, LARGE_BETAS
 from avalib.zemouri.run import AblationRun
 from avalib.zemouri.trainer import ZemouriConfig
 
@@ -107,24 +107,20 @@ def variant(claim, sweep: tuple[int, int]) -> tuple[int, int]:
 def settings(claim, run: AblationRun) -> tuple[list[ZemouriConfig], bool]:
     """The settings (seed left at the base's) a claim of section 4.4 reads at ``condition``, and
     whether they are budget-pilot runs (scored along one run, as notebook 03 measures the longest
-    budget) rather than sweep settings. A at the sweep's budget: beta = gamma = 0 on every
-    dataset and K_z (D too); C: the large betas at every gamma; B: the focus at every beta."""
+    budget) rather than sweep settings: those of the sweep its letter's ``focus.CLAIM_SETTINGS``
+    covers (a B claim's pilot: the pilot's betas)."""
     base, section = run.base, claim.section
     n_dis, steps = variant(claim, (base.n_dis, base.step2_steps))
     at = dataclasses.replace(base, n_dis=n_dis, step2_steps=steps)
     letter = _letter(section)
     pilot = (steps != base.step2_steps and steps not in run.focus_step2_steps
              and run.pilot_steps and steps == max(run.pilot_steps))
-    if letter in ("A", "D"):
-        grid = [(d, k, 0.0, 0.0) for d in run.datasets for k in run.latent_sizes]
-    elif letter == "C":
-        grid = [(d, k, g, b) for d in run.datasets for k in run.latent_sizes
-                for g in run.gammas for b in LARGE_BETAS if b in run.betas]
-    elif letter.startswith("B"):
-        betas = run.pilot_betas if pilot else run.betas
-        grid = [(FOCUS, FOCUS_LATENT_SIZE, 0.0, b) for b in betas]
-    else:
+    if letter[:1] not in CLAIM_SETTINGS:
         raise ValueError(f"claim section {section!r}: no settings known (allowed: A, B0-B4, C, D)")
+    reads = CLAIM_SETTINGS[letter[:1]]
+    betas = run.pilot_betas if pilot and letter.startswith("B") else run.betas
+    grid = [(d, k, g, b) for d in run.datasets for k in run.latent_sizes for g in run.gammas for b in betas
+            if reads.covers(d, k, g, b)]
     return [dataclasses.replace(at, dataset=d, latent_size=k, gamma=g, beta=b) for d, k, g, b in grid], bool(pilot)
 
 
