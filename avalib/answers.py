@@ -13,6 +13,7 @@ import pandas as pd
 from avalib.claims import EQUIVALENT, FAILS, HOLDS, INCONCLUSIVE
 from avalib.findings import DATASETS, DIVERGED, SURVEYS, plain, studies
 from avalib.nguyen.report import AUTHORS_RUN_TO_RUN_SPREAD
+from avalib.plotting import words
 
 NGUYEN, ZEMOURI = "Nguyen, Abdalla & Amer (2024)", "Zemouri (2020)"
 PLAIN_WORDS = {HOLDS: "holds", EQUIVALENT: "is equivalent", FAILS: "does not hold",
@@ -154,16 +155,25 @@ def zemouri(root: Path, frame: pd.DataFrame) -> list[str]:
         if {2, 100} <= set(accuracy.columns):
             listed = _and(f"{DATASETS.get(d, d)} {number(row[2])} / {number(row[100])}"
                           for d, row in accuracy.iterrows())
-            sentences.append(f"Step 1's latent classifier (test accuracy at K_z = 2 / K_z = 100, mean over "
-                             f"seeds): {listed}.")
-    curves = _table(root, "step1_learning_curves.csv")
-    if curves is not None and "diverged_at_iteration" in curves:
-        diverged = curves.dropna(subset=["diverged_at_iteration"]).drop_duplicates(["dataset", "Kz", "seed"])
-        if len(diverged):
-            named = _and(f"{DATASETS.get(r.dataset, r.dataset)} at K_z = {r.Kz}, seed {r.seed}, at iteration "
-                         f"{int(r.diverged_at_iteration)}" for r in diverged.itertuples())
-            sentences.append(f"{len(diverged)} of {len(curves.drop_duplicates(['dataset', 'Kz', 'seed']))} step-1 "
-                             f"learning curves diverged: {named}.")
+            sentence = (f"Step 1's latent classifier (test accuracy at K_z = 2 / K_z = 100, mean over "
+                        f"seeds): {listed}")
+            curves = _table(root, "step1_learning_curves.csv")
+            if curves is not None and "diverged_at_iteration" in curves:
+                diverged = curves.dropna(subset=["diverged_at_iteration"]).drop_duplicates(["dataset", "Kz", "seed"])
+                if len(diverged):
+                    named = _and(f"{DATASETS.get(r.dataset, r.dataset)} at K_z = {r.Kz}, seed {r.seed}, at "
+                                 f"iteration {int(r.diverged_at_iteration)}" for r in diverged.itertuples())
+                    sentence += (f"; {len(diverged)} of {len(curves.drop_duplicates(['dataset', 'Kz', 'seed']))} "
+                                 f"of its longer learning curves diverged ({named})")
+            sentences.append(sentence + ".")
+    cifar = _table(root, "cifar10_summary.csv", index_col=0)
+    if cifar is not None:
+        compared = cifar[cifar["compares_the_models"].astype(str).eq("True")]
+        listed = _and(f"{words(metric)} {number(row.zemouri_mean)} vs {number(row.plain_vae_mean)}"
+                      for metric, row in compared.iterrows())
+        sentences.append(f"On CIFAR-10 (section 4.5, Fig. 10), Zemouri's model against a plain VAE of the same "
+                         f"networks, mean over {int(compared['seeds'].min())} seeds: {listed} (the judge's test "
+                         f"accuracy: {number(compared['judge_test_accuracy'].iloc[0])}).")
     return sentences
 
 
