@@ -220,10 +220,10 @@ def main_claims(frame: pd.DataFrame) -> pd.DataFrame:
     its 95 % interval over seeds, the verdict."""
     rows = []
     for name, part in studies(frame).items():
-        for study, words, where in MAIN:
+        for study, first_words, where in MAIN:
             if study != name:
                 continue
-            cells = part[part["claim"].str.startswith(words)]
+            cells = part[part["claim"].str.startswith(first_words)]
             if where:
                 cells = cells[cells["condition"].eq(where) | (cells["condition"].eq("") & cells["dataset"].eq(where))]
             else:
