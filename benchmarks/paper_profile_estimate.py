@@ -11,8 +11,8 @@ single-threaded workers, or the longest chain of units (a step-1 model, its warm
 setting) where that is longer. One GPU: per iteration the larger of its FLOPs (torch's
 ``FlopCounterMode``) over ``GPU_FLOPS`` and its operator count over one ``LAUNCH`` each - these
 networks are small enough that kernel launches, not arithmetic, bound a GPU; both constants are
-assumptions, printed. Left out: scoring, the judges, the budget pilot, CIFAR-10 and the
-learning curves of 02 beyond their step-1 epochs (a few per cent at default).
+assumptions, printed. Left out: scoring, the judges, the budget pilot, CIFAR-10 and 02's
+learning curves; and notebooks 01, 04 and 05 (01's paper profile adds seeds only: 10 for 8).
 
 Run: ``python benchmarks/paper_profile_estimate.py`` (``--smoke``: tiny throughput runs, numbers
 meaningless; ``make test`` runs it so).
