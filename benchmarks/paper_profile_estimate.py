@@ -14,8 +14,8 @@ networks are small enough that kernel launches, not arithmetic, bound a GPU; bot
 assumptions, printed. Left out: scoring, the judges, the budget pilot, CIFAR-10 and 02's
 learning curves; and notebooks 01, 04 and 05 (01's paper profile adds seeds only: 10 for 8).
 
-Run: ``python benchmarks/paper_profile_estimate.py`` (``--smoke``: tiny throughput runs, numbers
-meaningless; ``make test`` runs it so).
+Run: ``python benchmarks/paper_profile_estimate.py [--output results/paper_profile_estimate.csv]``
+(``--smoke``: tiny throughput runs, numbers meaningless; ``make test`` runs it so).
 """
 
 from __future__ import annotations
@@ -155,6 +155,7 @@ def estimate(profile: str, measured: dict) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny throughput runs: checks that the script runs")
+    parser.add_argument("--output", type=Path, help="also write the table as CSV (e.g. results/paper_profile_estimate.csv)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     measured = steps(_speed(), 1 if args.smoke else 15)
@@ -168,6 +169,10 @@ def main() -> None:
     frame = pd.DataFrame(rows).T
     frame["units"] = frame["units"].astype(int)
     print(frame.round(2).to_string())
+    if args.output:
+        frame.round(2).assign(estimate="02 + 03 training units; throughput measured here, GPU assumed",
+                              cpu_model=numerics.cpu_model(), gpu_flops_assumed=GPU_FLOPS,
+                              gpu_seconds_per_operator_assumed=LAUNCH).rename_axis("profile").to_csv(args.output)
     print(f"paper / default, one thread here: {rows['paper']['cpu_hours_one_thread'] / rows['default']['cpu_hours_one_thread']:.1f}x")
 
 
