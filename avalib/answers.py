@@ -236,7 +236,8 @@ def main_claims(frame: pd.DataFrame) -> pd.DataFrame:
                 f"{signed(row['effect'])} ({signed(row['interval_low'])} to {signed(row['interval_high'])}; "
                 f"{row['seeds']} seeds)")
             author = row["paper"].split(",")[0].split(" (")[0]
-            rows.append({"claim": f"{author} {row['section']}: {row['claim']}"
+            section = row["section"] if row["section"].startswith(author) else f"{author} {row['section']}"
+            rows.append({"claim": f"{section}: {row['claim']}"
                          + (f" [{row['measure'].split(' (')[0]}]" if row["measure"] else ""),
                          "condition": ", ".join(p for p in (row["condition"], row["dataset"]) if p),
                          "paper's number": signed(paper) if pd.notna(paper) else "words only",

@@ -74,8 +74,8 @@ def _undecided(frame: pd.DataFrame) -> str:
 def _study_section(name: str, frame: pd.DataFrame) -> list[str]:
     tables = ", ".join(f"[`{t}`]({t})" for t in dict.fromkeys(frame["table"]))
     legend = [f"Numbers: {tables}."]
-    if frame["condition"].isin(findings.PROTOCOLS.values()).any() or \
-            frame["condition"].str.contains(", ").any():
+    protocols = tuple(findings.PROTOCOLS.values())
+    if frame["condition"].map(lambda c: c.endswith(protocols)).any():
         legend.append(f"Conditions: {findings.PROTOCOL_LEGEND}.")
     if marks := _marks_legend(frame):
         legend.append(f"Marks: {marks}.")
