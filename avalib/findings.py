@@ -22,6 +22,7 @@ import pandas as pd
 
 from avalib.claims import CLAIM_COLUMNS, EQUIVALENT, FAILS, HOLDS, INCONCLUSIVE
 from avalib.nguyen.report import PROTOCOL_NAMES
+from avalib.plotting import DATASET_NAMES
 
 DIVERGED = "diverged"
 KINDS = (HOLDS, EQUIVALENT, FAILS, INCONCLUSIVE, DIVERGED)
@@ -30,8 +31,7 @@ AGAIN = re.compile(r"^verdict_in_(\d\d)$")
 
 # Conditions in words: the AVA protocols (whose rules train the models) and the datasets.
 PROTOCOLS = PROTOCOL_NAMES
-DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "omniglot_alphabets": "Omniglot",
-            "caltech101_silhouettes": "Caltech-101 Silhouettes", "cifar10": "CIFAR-10"}
+DATASETS = DATASET_NAMES
 PROTOCOL_LEGEND = ("authors' code: the update rules of the authors' published code (value derivative: "
                    "with the derivative of the value it logs); printed rules: as the paper prints them; "
                    "true gradients: of the objectives it states")

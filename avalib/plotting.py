@@ -14,14 +14,15 @@ from matplotlib.ticker import FormatStrFormatter
 
 FRAME_COLOURS = {"red": (0.85, 0.1, 0.1), "green": (0.1, 0.65, 0.1)}
 
+# The datasets' names in words (also the front page's, ``avalib.findings``).
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "omniglot_alphabets": "Omniglot",
+                 "caltech101_silhouettes": "Caltech-101 Silhouettes", "cifar10": "CIFAR-10"}
 # Axis and legend words for the study's column names (anything else is shown with spaces).
 WORDS = {"pixel_mse": "pixel MSE", "label_agreement": "label agreement",
          "sharpness_ratio": "sharpness / real (1 = as sharp)", "frechet_distance": "Frechet distance",
          "feature_loss": "feature loss L_rec", "step2_steps": "Algorithm 2 iterations", "beta": "beta",
          "Kz": "K_z", "gamma": "gamma", "epoch": "epoch", "reconstruction_mse": "reconstruction MSE",
-         "classifier_inception_score": "classifier Inception Score",
-         "mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "omniglot_alphabets": "Omniglot",
-         "caltech101_silhouettes": "Caltech-101 Silhouettes", "cifar10": "CIFAR-10"}
+         "classifier_inception_score": "classifier Inception Score", **DATASET_NAMES}
 
 # Measures that lie in [0, 1] by definition: their spread bars stop at the bounds.
 BOUNDED = {"label_agreement", "label_agreement_inputs", "class_coverage", "precision", "recall"}

@@ -71,6 +71,7 @@ def recompute(call: str) -> dict:
 
 
 SAME, SAME_NEWER_CODE = "same", "same (the code changed since)"
+REPRODUCED = (SAME, SAME_NEWER_CODE)          # the statuses of a unit whose bits agree
 
 
 def status(same: bool, same_key: bool) -> str:
@@ -106,7 +107,7 @@ def write(table: pd.DataFrame, root: Path = RESULTS) -> None:
                          fingerprint_here=table["fingerprint_here"].str[:16])
     models = sorted(set(table["cpu_model_committed"]) | set(table["cpu_model_here"]))
     text = (f"# Units retrained and compared bit for bit\n\n{len(table)} units; "
-            f"{int(table['status'].isin([SAME, SAME_NEWER_CODE]).sum())} the same bit for bit. "
+            f"{int(table['status'].isin(REPRODUCED).sum())} the same bit for bit. "
             f"CPU models: {', '.join(models)}.\n\n"
             + short.to_markdown(index=False) + "\n")
     with atomic_path(root / "verification.md") as temporary:
@@ -175,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     write(table, args.results)
     with pd.option_context("display.width", 220, "display.max_colwidth", 18):
         print(table.to_string(index=False))
-    bad = table[~table["status"].isin([SAME, SAME_NEWER_CODE])]
+    bad = table[~table["status"].isin(REPRODUCED)]
     print(f"{len(table) - len(bad)} of {len(table)} units the same bit for bit "
           f"(here: {numerics.cpu_model()}, numerics {mode})")
     return 1 if len(bad) else 0
