@@ -12,7 +12,8 @@ agree, else "stale": no comparison. Rows of another numerics
 mode are left out (their bits were never a claim across machines) and counted.
 
 The table (notebook, unit, key, committed and recomputed fingerprints, same?, the CPU models,
-seconds) is printed and written to ``results/verification.csv`` and ``.md``; exit 1 if any
+seconds) is printed and written to ``results/verification.csv`` and ``.md``, beside the rows
+other CPUs wrote there (one verification per CPU model); exit 1 if any
 sampled unit differs or is stale, 2 if there is nothing to verify.
 
 Run: ``python -m avalib.verify [--units N|all] [--seed S] [--scheduler local:2]``; with
@@ -98,16 +99,30 @@ def verified(rows: pd.DataFrame, scheduler: str | None = None) -> pd.DataFrame:
          "cpu_model_committed", "cpu_model_here", "seconds_committed", "seconds_here"]]
 
 
+def merged(table: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """One verification per CPU model: ``table``'s rows, after the rows of ``previous`` (the
+    written table) whose ``cpu_model_here`` is another CPU's, so a run on one machine replaces its
+    own earlier rows and keeps what other machines measured."""
+    if previous is None or previous.empty:
+        return table
+    kept = previous[~previous["cpu_model_here"].isin(set(table["cpu_model_here"]))]
+    return pd.concat([kept, table], ignore_index=True) if len(kept) else table
+
+
 def write(table: pd.DataFrame, root: Path = RESULTS) -> None:
     """``verification.csv`` and ``.md`` beside the notebooks' folders (fingerprints shortened to
-    16 hex digits in the Markdown)."""
+    16 hex digits in the Markdown), the rows other CPUs wrote kept (``merged``)."""
+    path = root / "verification.csv"
+    table = merged(table, pd.read_csv(path) if path.exists() else None)
     with atomic_path(root / "verification.csv") as temporary:
         table.to_csv(temporary, index=False)
     short = table.assign(fingerprint_committed=table["fingerprint_committed"].str[:16],
                          fingerprint_here=table["fingerprint_here"].str[:16])
     models = sorted(set(table["cpu_model_committed"]) | set(table["cpu_model_here"]))
-    text = (f"# Units retrained and compared bit for bit\n\n{len(table)} units; "
-            f"{int(table['status'].isin(REPRODUCED).sum())} the same bit for bit. "
+    per_cpu = "; ".join(f"on {cpu}: {int(rows['status'].isin(REPRODUCED).sum())} of {len(rows)}"
+                        for cpu, rows in table.groupby("cpu_model_here", sort=False))
+    text = (f"# Units retrained and compared bit for bit\n\n{len(table)} units retrained; "
+            f"{int(table['status'].isin(REPRODUCED).sum())} the same bit for bit ({per_cpu}). "
             f"CPU models: {', '.join(models)}.\n\n"
             + short.to_markdown(index=False) + "\n")
     with atomic_path(root / "verification.md") as temporary:

@@ -78,3 +78,16 @@ def test_two_runs_are_the_same_unless_a_fingerprint_or_a_table_differs(tmp_path)
 def test_a_unit_whose_code_changed_but_whose_bits_agree_is_the_same():
     assert verify.status(True, True) == "same" and verify.status(True, False) == verify.SAME_NEWER_CODE
     assert verify.status(False, True) == "DIFFERENT" and verify.status(False, False).startswith("stale")
+
+
+def test_a_verification_keeps_what_other_cpus_measured(tmp_path):
+    row = {"notebook": "n", "unit": "u", "key": "k", "key_here": "k", "fingerprint_committed": "f" * 64,
+           "fingerprint_here": "f" * 64, "status": "same", "cpu_model_committed": "A",
+           "seconds_committed": 1.0, "seconds_here": 1.0}
+    verify.write(pd.DataFrame([{**row, "cpu_model_here": "B"}]), tmp_path)
+    verify.write(pd.DataFrame([{**row, "cpu_model_here": "C"}]), tmp_path)
+    verify.write(pd.DataFrame([{**row, "cpu_model_here": "C", "status": "DIFFERENT"}]), tmp_path)
+    table = pd.read_csv(tmp_path / "verification.csv")
+    assert table["cpu_model_here"].tolist() == ["B", "C"]          # C's second run replaced its first
+    assert table["status"].tolist() == ["same", "DIFFERENT"]
+    assert "on B: 1 of 1; on C: 0 of 1" in (tmp_path / "verification.md").read_text()
