@@ -33,7 +33,7 @@ STEMS := $(basename $(notdir $(NOTEBOOKS)))
 .PHONY: help env lock data reproduce notebooks verify test test-cluster expected benchmark site clean $(addprefix notebook-,$(STEMS))
 
 help:
-	@echo "make reproduce [PROFILE=smoke|default|paper] [WORKERS=local:N|slurm:N]  environment, data, every notebook on one cluster, the front page"
+	@echo "make reproduce [PROFILE=smoke|default|paper] [WORKERS=local:N|slurm:N] [STEMS='NAME ...']  environment, data, every notebook (or those named) on one cluster, the front page"
 	@echo "make notebook-NAME [PROFILE=..] [PARAMS='-p name value']  one notebook (NAME: $(STEMS))"
 	@echo "make verify [VERIFY_UNITS=N|all]  retrain N committed units per notebook (default 3), compare bit for bit"
 	@echo "make test        pytest over avalib + nbval over the smoke notebooks (~3-8 min on 2 cores)"
@@ -103,7 +103,8 @@ notebooks: $(addprefix notebook-,$(STEMS))
 # Under make reproduce a notebook waits for the one whose units it reuses, so no unit is computed
 # twice by two notebooks at once: 03 trains on 02's step-1 models, 04 judges with 03's judges, and
 # 05 builds on 03's published run (alone, 05 stops, naming the command, when there is none).
-AFTER = $(if $(filter notebooks,$(MAKECMDGOALS)),notebook-$(1))
+# (a prerequisite only where it is among STEMS: make reproduce STEMS='03_... 05_...' runs a subset)
+AFTER = $(if $(filter notebooks,$(MAKECMDGOALS)),$(if $(filter $(1),$(STEMS)),notebook-$(1)))
 notebook-03_beta_gamma_ablation: | $(call AFTER,02_latent_space)
 notebook-04_vae_vs_gan: | $(call AFTER,03_beta_gamma_ablation)
 notebook-05_zemouri_more_seeds: | $(call AFTER,03_beta_gamma_ablation)
