@@ -29,9 +29,8 @@ KINDS = (HOLDS, EQUIVALENT, FAILS, INCONCLUSIVE, DIVERGED)
 MODEL_TABLE = "ava_claims.csv"        # one claim per dataset x model, beside a claims table
 AGAIN = re.compile(r"^verdict_in_(\d\d)$")
 
-# Conditions in words: the AVA protocols (whose rules train the models) and the datasets.
-PROTOCOLS = PROTOCOL_NAMES
-DATASETS = DATASET_NAMES
+# Conditions in words: the AVA protocols (PROTOCOL_NAMES, whose rules train the models) and the
+# datasets (DATASET_NAMES).
 PROTOCOL_LEGEND = ("authors' code: the update rules of the authors' published code (value derivative: "
                    "with the derivative of the value it logs); printed rules: as the paper prints them; "
                    "true gradients: of the objectives it states")
@@ -42,15 +41,20 @@ RECORD_COLUMNS = ["paper", "section", "claim", "measure", "dataset", "condition"
                   "seed_sensitive", "evidence", "table"]
 
 
+def _dataset_name(condition: str) -> str | None:
+    """A dataset's name in words where ``condition`` names one (in any case), else None."""
+    return DATASET_NAMES.get(condition, DATASET_NAMES.get(condition.lower()))
+
+
 def plain(condition: str) -> str:
     """A condition in words: a protocol, a dataset, or "AVA3, true gradients" for a model."""
     condition = str(condition)
-    if condition in PROTOCOLS:
-        return PROTOCOLS[condition]
-    if condition in DATASETS or condition.lower() in DATASETS:
-        return DATASETS.get(condition, DATASETS.get(condition.lower()))
+    if condition in PROTOCOL_NAMES:
+        return PROTOCOL_NAMES[condition]
+    if name := _dataset_name(condition):
+        return name
     model, _, protocol = condition.partition(" ")
-    return f"{model}, {PROTOCOLS[protocol]}" if protocol in PROTOCOLS else condition
+    return f"{model}, {PROTOCOL_NAMES[protocol]}" if protocol in PROTOCOL_NAMES else condition
 
 
 def kind(verdict: str, diverged=0, seeds=0) -> str:
@@ -86,7 +90,7 @@ def _measure(frame: pd.DataFrame) -> pd.Series:
 def _table_records(folder: str, frame: pd.DataFrame) -> pd.DataFrame:
     """A claims table's rows as records (the datasets of a claims table are its conditions)."""
     condition = frame["condition"].astype(str)
-    dataset = condition.map(lambda c: DATASETS.get(c, DATASETS.get(c.lower(), "")))
+    dataset = condition.map(lambda c: _dataset_name(c) or "")
     seeds, diverged = _column(frame, "seeds", 0), _column(frame, "diverged_seeds", 0)
     strict = _column(frame, "verdict_vs_authors_spread")
     return pd.DataFrame({
@@ -110,7 +114,7 @@ def _model_records(folder: str, paper: str, section: str, table: pd.DataFrame) -
     the model (its AVA variant and protocol)."""
     return pd.DataFrame({
         "paper": paper, "section": section, "claim": table["claim"], "measure": "",
-        "dataset": table["dataset"].map(lambda d: DATASETS.get(d, d)), "condition": table["model"].map(plain),
+        "dataset": table["dataset"].map(lambda d: DATASET_NAMES.get(d, d)), "condition": table["model"].map(plain),
         "test": table["test"],
         "kind": [kind(v, d, s) for v, d, s in zip(table["verdict"], table["diverged seeds"], table["seeds"])],
         "verdict": table["verdict"], "seeds": table["seeds"], "diverged_seeds": table["diverged seeds"],
@@ -193,7 +197,7 @@ def matrix(frame: pd.DataFrame) -> pd.DataFrame:
                          cell=frame["kind"] + cell_marks(frame))
     table = cells.pivot_table(index="row", columns="column", values="cell", aggfunc="first", sort=False)
     columns = list(dict.fromkeys(cells["column"]))
-    first = [c for c in PROTOCOLS.values() if c in columns]
+    first = [c for c in PROTOCOL_NAMES.values() if c in columns]
     return table.reindex(index=list(dict.fromkeys(cells["row"])),
                          columns=first + [c for c in columns if c not in first]).fillna("")
 

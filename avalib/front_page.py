@@ -21,6 +21,7 @@ import pandas as pd
 from avalib import answers, findings
 from avalib.atomic import atomic_path, write_text
 from avalib.download import REPOSITORY_ROOT
+from avalib.nguyen.report import PROTOCOL_NAMES
 from avalib.results import published_root
 
 FIGURE = "verdict_matrix.png"
@@ -74,7 +75,7 @@ def _undecided(frame: pd.DataFrame) -> str:
 def _study_section(name: str, frame: pd.DataFrame) -> list[str]:
     tables = ", ".join(f"[`{t}`]({t})" for t in dict.fromkeys(frame["table"]))
     legend = [f"Numbers: {tables}."]
-    protocols = tuple(findings.PROTOCOLS.values())
+    protocols = tuple(PROTOCOL_NAMES.values())
     if frame["condition"].map(lambda c: c.endswith(protocols)).any():
         legend.append(f"Conditions: {findings.PROTOCOL_LEGEND}.")
     if marks := _marks_legend(frame):

@@ -114,7 +114,7 @@ def write(table: pd.DataFrame, root: Path = RESULTS) -> None:
     16 hex digits in the Markdown), the rows other CPUs wrote kept (``merged``)."""
     path = root / "verification.csv"
     table = merged(table, pd.read_csv(path) if path.exists() else None)
-    with atomic_path(root / "verification.csv") as temporary:
+    with atomic_path(path) as temporary:
         table.to_csv(temporary, index=False)
     short = table.assign(fingerprint_committed=table["fingerprint_committed"].str[:16],
                          fingerprint_here=table["fingerprint_here"].str[:16])
