@@ -13,7 +13,7 @@ mode are left out (their bits were never a claim across machines) and counted.
 
 The table (notebook, unit, key, committed and recomputed fingerprints, same?, the CPU models,
 seconds) is printed and written to ``results/verification.csv`` and ``.md``, beside the rows
-other CPUs wrote there (one verification per CPU model); exit 1 if any
+other CPUs wrote there of fingerprints still committed (one verification per CPU model); exit 1 if any
 sampled unit differs or is stale, 2 if there is nothing to verify.
 
 Run: ``python -m avalib.verify [--units N|all] [--seed S] [--scheduler local:2]``; with
@@ -99,21 +99,27 @@ def verified(rows: pd.DataFrame, scheduler: str | None = None) -> pd.DataFrame:
          "cpu_model_committed", "cpu_model_here", "seconds_committed", "seconds_here"]]
 
 
-def merged(table: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
-    """One verification per CPU model: ``table``'s rows, after the rows of ``previous`` (the
-    written table) whose ``cpu_model_here`` is another CPU's, so a run on one machine replaces its
-    own earlier rows and keeps what other machines measured."""
+def merged(table: pd.DataFrame, previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFrame:
+    """One verification per CPU model, of the committed fingerprints only: ``table``'s rows, after
+    the rows of ``previous`` (the written table) whose ``cpu_model_here`` is another CPU's and whose
+    committed fingerprint ``current`` (``committed``) still lists, so a run on one machine replaces
+    its own earlier rows, keeps what other machines measured, and a rerun notebook's new
+    fingerprints are never reported as verified by a comparison with the old ones."""
     if previous is None or previous.empty:
         return table
-    kept = previous[~previous["cpu_model_here"].isin(set(table["cpu_model_here"]))]
+    listed = set(zip(current["notebook"], current["unit"], current["fingerprint"]))
+    still = pd.Series([row in listed for row in zip(previous["notebook"], previous["unit"],
+                                                    previous["fingerprint_committed"])], index=previous.index)
+    kept = previous[~previous["cpu_model_here"].isin(set(table["cpu_model_here"])) & still]
     return pd.concat([kept, table], ignore_index=True) if len(kept) else table
 
 
 def write(table: pd.DataFrame, root: Path = RESULTS) -> None:
     """``verification.csv`` and ``.md`` beside the notebooks' folders (fingerprints shortened to
-    16 hex digits in the Markdown), the rows other CPUs wrote kept (``merged``)."""
+    16 hex digits in the Markdown), the rows other CPUs wrote of units still committed kept
+    (``merged``)."""
     path = root / "verification.csv"
-    table = merged(table, pd.read_csv(path) if path.exists() else None)
+    table = merged(table, pd.read_csv(path) if path.exists() else None, committed(root))
     with atomic_path(path) as temporary:
         table.to_csv(temporary, index=False)
     short = table.assign(fingerprint_committed=table["fingerprint_committed"].str[:16],

@@ -80,10 +80,13 @@ def test_a_unit_whose_code_changed_but_whose_bits_agree_is_the_same():
     assert verify.status(False, True) == "DIFFERENT" and verify.status(False, False).startswith("stale")
 
 
-def test_a_verification_keeps_what_other_cpus_measured(tmp_path):
+def test_a_verification_keeps_what_other_cpus_measured_of_units_still_committed(tmp_path):
     row = {"notebook": "n", "unit": "u", "key": "k", "key_here": "k", "fingerprint_committed": "f" * 64,
            "fingerprint_here": "f" * 64, "status": "same", "cpu_model_committed": "A",
            "seconds_committed": 1.0, "seconds_here": 1.0}
+    (tmp_path / "n").mkdir()
+    fingerprints = tmp_path / "n" / "fingerprints.csv"
+    pd.DataFrame([{"unit": "u", "key": "k", "fingerprint": "f" * 64}]).to_csv(fingerprints, index=False)
     verify.write(pd.DataFrame([{**row, "cpu_model_here": "B"}]), tmp_path)
     verify.write(pd.DataFrame([{**row, "cpu_model_here": "C"}]), tmp_path)
     verify.write(pd.DataFrame([{**row, "cpu_model_here": "C", "status": "DIFFERENT"}]), tmp_path)
@@ -91,3 +94,8 @@ def test_a_verification_keeps_what_other_cpus_measured(tmp_path):
     assert table["cpu_model_here"].tolist() == ["B", "C"]          # C's second run replaced its first
     assert table["status"].tolist() == ["same", "DIFFERENT"]
     assert "on B: 1 of 1; on C: 0 of 1" in (tmp_path / "verification.md").read_text()
+    # the notebook reran: its new fingerprint replaces the one B and C compared with
+    pd.DataFrame([{"unit": "u", "key": "k2", "fingerprint": "e" * 64}]).to_csv(fingerprints, index=False)
+    verify.write(pd.DataFrame([{**row, "key": "k2", "fingerprint_committed": "e" * 64,
+                                "fingerprint_here": "e" * 64, "cpu_model_here": "D"}]), tmp_path)
+    assert pd.read_csv(tmp_path / "verification.csv")["cpu_model_here"].tolist() == ["D"]
