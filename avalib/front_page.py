@@ -119,18 +119,44 @@ def _runs(root: Path) -> list[str]:
                        "(also where this execution loaded it from the cache); wall: this "
                        "execution of the notebook; efficiency: the seconds of the units this "
                        "execution computed over wall x workers (the rest of the wall is loading, "
-                       "scoring in the notebook and idle workers)."), "",
+                       "scoring in the notebook and idle workers; where notebooks ran at once on "
+                       "one cluster, also theirs together)."), "",
              "| notebook | commit | finished | compute | wall | workers | efficiency | units (from cache) | files |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    shared = _shared_efficiency(root)
     for folder, provenance, units in _provenances(root):
         lines.append(f"| [`{folder}`]({folder}/{folder}.ipynb) | `{provenance['git_commit'][:12]}` "
                      f"| {provenance['ended_utc']} | {_minutes(units.get('unit_seconds'))} "
                      f"| {_minutes(provenance['wall_seconds'])} | {units.get('workers', '-')} "
-                     f"| {_efficiency(units, provenance['wall_seconds'])} "
+                     f"| {_efficiency(units, provenance['wall_seconds'])}{shared.get(folder, '')} "
                      f"| {units.get('units', '-')} ({units.get('from_cache', '-')}) "
                      f"| [{len(provenance['files'])} files]({folder}/provenance.json) |")
     together = " ".join(t for t in (_together(root), compute_line(root)) if t)
     return lines + (["", *_wrapped(together)] if together else [])
+
+
+def _at_once(root: Path) -> list[list[tuple[str, datetime.datetime, datetime.datetime, float, int]]]:
+    """The runs that record their computed seconds, as (folder, start, end, computed seconds,
+    workers), in groups of runs whose executions overlapped (they shared one cluster's workers),
+    in order of start."""
+    spans = sorted((datetime.datetime.fromisoformat(provenance["started_utc"]),
+                    datetime.datetime.fromisoformat(provenance["ended_utc"]), folder,
+                    units.get("computed_seconds") or 0.0, units.get("workers") or 1)
+                   for folder, provenance, units in _provenances(root) if "computed_seconds" in units)
+    groups, end = [], None
+    for start, stop, folder, computed, workers in spans:
+        if end is None or start >= end:
+            groups.append([])
+        groups[-1].append((folder, start, stop, computed, workers))
+        end = stop if end is None else max(end, stop)
+    return groups
+
+
+def _group_share(group: list) -> tuple[float, float, int]:
+    """A group of runs at once: the seconds some run of it was running, the seconds of the units
+    they computed, and the most workers any used."""
+    busy = (max(run[2] for run in group) - min(run[1] for run in group)).total_seconds()
+    return busy, sum(run[3] for run in group), max(run[4] for run in group)
 
 
 def _together(root: Path) -> str:
@@ -138,21 +164,9 @@ def _together(root: Path) -> str:
     running (the union of their executions, so notebooks that ran at once on one cluster count
     once and a pause between runs not at all) x the most workers any used; of the runs that
     record their computed seconds ("" where none does)."""
-    spans, computed, workers = [], 0.0, 1
-    for _, provenance, units in _provenances(root):
-        if "computed_seconds" not in units:
-            continue
-        spans.append((datetime.datetime.fromisoformat(provenance["started_utc"]),
-                      datetime.datetime.fromisoformat(provenance["ended_utc"])))
-        computed += units.get("computed_seconds") or 0.0
-        workers = max(workers, units.get("workers") or 1)
-    busy, end = 0.0, None
-    for start, stop in sorted(spans):
-        if end is not None and start < end:
-            start = end
-        if stop > start:
-            busy += (stop - start).total_seconds()
-        end = stop if end is None else max(end, stop)
+    shares = [_group_share(group) for group in _at_once(root)]
+    busy, computed = sum(share[0] for share in shares), sum(share[1] for share in shares)
+    workers = max((share[2] for share in shares), default=1)
     if not busy or not computed:
         return ""
     share = f"{100 * computed / (busy * workers):.0f} %"
@@ -166,6 +180,20 @@ def _efficiency(units: dict, wall_seconds: float) -> str:
     if not units.get("units") or units.get("computed_seconds") is None or not wall_seconds:
         return "-"
     return f"{100 * units['computed_seconds'] / (wall_seconds * units.get('workers', 1)):.0f} %"
+
+
+def _shared_efficiency(root: Path) -> dict[str, str]:
+    """For each run that shared its workers with runs at once, the group's efficiency: the units
+    all of them computed over the time some of them ran x workers (a notebook's own share of a
+    shared cluster says nothing of idle workers)."""
+    shared = {}
+    for group in _at_once(root):
+        if len(group) > 1:
+            busy, computed, workers = _group_share(group)
+            for folder, *_ in group:
+                others = ", ".join(other[0][:2] for other in group if other[0] != folder)
+                shared[folder] = f" (with {others} at once: {100 * computed / (busy * workers):.0f} %)"
+    return shared
 
 
 INTRODUCTION = (

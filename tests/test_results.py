@@ -163,3 +163,5 @@ def test_runs_together_count_overlapping_executions_once_and_a_pause_not_at_all(
     line = front_page._together(tmp_path)
     assert "120.0 min while some notebook ran" in line and "140.0 min of units" in line
     assert line.endswith("efficiency 58 %.")
+    shared = front_page._shared_efficiency(tmp_path)          # a and b shared their 2 workers
+    assert shared == {"a": " (with b at once: 50 %)", "b": " (with a at once: 50 %)"}
