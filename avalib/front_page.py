@@ -15,6 +15,7 @@ import json
 import sys
 import textwrap
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -135,28 +136,37 @@ def _runs(root: Path) -> list[str]:
     return lines + (["", *_wrapped(together)] if together else [])
 
 
-def _at_once(root: Path) -> list[list[tuple[str, datetime.datetime, datetime.datetime, float, int]]]:
-    """The runs that record their computed seconds, as (folder, start, end, computed seconds,
-    workers), in groups of runs whose executions overlapped (they shared one cluster's workers),
-    in order of start."""
-    spans = sorted((datetime.datetime.fromisoformat(provenance["started_utc"]),
-                    datetime.datetime.fromisoformat(provenance["ended_utc"]), folder,
-                    units.get("computed_seconds") or 0.0, units.get("workers") or 1)
-                   for folder, provenance, units in _provenances(root) if "computed_seconds" in units)
+class _Run(NamedTuple):
+    """A notebook's execution as the runs table counts it."""
+    folder: str
+    start: datetime.datetime
+    stop: datetime.datetime
+    computed: float              # seconds of the units it computed
+    workers: int
+
+
+def _at_once(root: Path) -> list[list[_Run]]:
+    """The runs that record their computed seconds, in groups of runs whose executions overlapped
+    (they shared one cluster's workers), in order of start."""
+    runs = sorted((_Run(folder, datetime.datetime.fromisoformat(provenance["started_utc"]),
+                        datetime.datetime.fromisoformat(provenance["ended_utc"]),
+                        units.get("computed_seconds") or 0.0, units.get("workers") or 1)
+                   for folder, provenance, units in _provenances(root) if "computed_seconds" in units),
+                  key=lambda run: (run.start, run.stop))
     groups, end = [], None
-    for start, stop, folder, computed, workers in spans:
-        if end is None or start >= end:
+    for run in runs:
+        if end is None or run.start >= end:
             groups.append([])
-        groups[-1].append((folder, start, stop, computed, workers))
-        end = stop if end is None else max(end, stop)
+        groups[-1].append(run)
+        end = run.stop if end is None else max(end, run.stop)
     return groups
 
 
-def _group_share(group: list) -> tuple[float, float, int]:
+def _group_share(group: list[_Run]) -> tuple[float, float, int]:
     """A group of runs at once: the seconds some run of it was running, the seconds of the units
     they computed, and the most workers any used."""
-    busy = (max(run[2] for run in group) - min(run[1] for run in group)).total_seconds()
-    return busy, sum(run[3] for run in group), max(run[4] for run in group)
+    busy = (max(run.stop for run in group) - min(run.start for run in group)).total_seconds()
+    return busy, sum(run.computed for run in group), max(run.workers for run in group)
 
 
 def _together(root: Path) -> str:
@@ -190,9 +200,9 @@ def _shared_efficiency(root: Path) -> dict[str, str]:
     for group in _at_once(root):
         if len(group) > 1:
             busy, computed, workers = _group_share(group)
-            for folder, *_ in group:
-                others = ", ".join(other[0][:2] for other in group if other[0] != folder)
-                shared[folder] = f" (with {others} at once: {100 * computed / (busy * workers):.0f} %)"
+            for run in group:
+                others = ", ".join(other.folder[:2] for other in group if other is not run)
+                shared[run.folder] = f" (with {others} at once: {100 * computed / (busy * workers):.0f} %)"
     return shared
 
 
