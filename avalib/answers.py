@@ -13,7 +13,7 @@ import pandas as pd
 from avalib.claims import EQUIVALENT, FAILS, HOLDS, INCONCLUSIVE
 from avalib.findings import DIVERGED, SURVEYS, plain, studies
 from avalib.nguyen.report import AUTHORS_RUN_TO_RUN_SPREAD
-from avalib.plotting import DATASET_NAMES, words
+from avalib.plotting import words
 
 NGUYEN, ZEMOURI = "Nguyen, Abdalla & Amer (2024)", "Zemouri (2020)"
 PLAIN_WORDS = {HOLDS: "holds", EQUIVALENT: "is equivalent", FAILS: "does not hold",
@@ -118,7 +118,7 @@ def nguyen(root: Path, frame: pd.DataFrame) -> list[str]:
         printed = summary[summary["model"].map(plain).str.endswith(plain("paper"))]
         vae = summary[summary["model"].eq("VAE") & summary["dataset"].isin(printed["dataset"])]
         if len(printed) and len(vae):
-            datasets = _and(DATASET_NAMES.get(d, d) for d in dict.fromkeys(printed["dataset"]))
+            datasets = _and(plain(d) for d in dict.fromkeys(printed["dataset"]))
             sentences.append(
                 f"Trained by the printed rules, every AVA variant's samples collapse on {datasets}: a "
                 f"classifier Inception score of at most {number(printed.classifier_inception_score.max())} "
@@ -153,7 +153,7 @@ def zemouri(root: Path, frame: pd.DataFrame) -> list[str]:
         accuracy = step_1[("classifier_test_accuracy", "mean")].unstack("Kz")
         accuracy = accuracy.reindex(list(dict.fromkeys(step_1.index.get_level_values(0))))
         if {2, 100} <= set(accuracy.columns):
-            listed = _and(f"{DATASET_NAMES.get(d, d)} {number(row[2])} / {number(row[100])}"
+            listed = _and(f"{plain(d)} {number(row[2])} / {number(row[100])}"
                           for d, row in accuracy.iterrows())
             sentence = (f"Step 1's latent classifier (test accuracy at K_z = 2 / K_z = 100, mean over "
                         f"seeds): {listed}")
@@ -161,7 +161,7 @@ def zemouri(root: Path, frame: pd.DataFrame) -> list[str]:
             if curves is not None and "diverged_at_iteration" in curves:
                 diverged = curves.dropna(subset=["diverged_at_iteration"]).drop_duplicates(["dataset", "Kz", "seed"])
                 if len(diverged):
-                    named = _and(f"{DATASET_NAMES.get(r.dataset, r.dataset)} at K_z = {r.Kz}, seed {r.seed}, at "
+                    named = _and(f"{plain(r.dataset)} at K_z = {r.Kz}, seed {r.seed}, at "
                                  f"iteration {int(r.diverged_at_iteration)}" for r in diverged.itertuples())
                     sentence += (f"; {len(diverged)} of {len(curves.drop_duplicates(['dataset', 'Kz', 'seed']))} "
                                  f"of its longer learning curves diverged ({named})")
@@ -188,7 +188,7 @@ def surveys(root: Path, frame: pd.DataFrame) -> list[str]:
     summary = _table(root, "summary.csv")
     if summary is not None and {"VAE", "GAN", "Zemouri"} <= set(summary["model"]):
         means = summary.pivot(index="dataset", columns="model", values="frechet_distance")
-        listed = _and(f"{DATASET_NAMES.get(d, d)} {number(r['VAE'])} / {number(r['Zemouri'])} / {number(r['GAN'])}"
+        listed = _and(f"{plain(d)} {number(r['VAE'])} / {number(r['Zemouri'])} / {number(r['GAN'])}"
                       for d, r in means.iterrows())
         sentences.append(f"The hybrids in the same table: Frechet distance of samples to test images, VAE / "
                          f"Zemouri / GAN: {listed}.")

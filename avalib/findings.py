@@ -114,7 +114,7 @@ def _model_records(folder: str, paper: str, section: str, table: pd.DataFrame) -
     the model (its AVA variant and protocol)."""
     return pd.DataFrame({
         "paper": paper, "section": section, "claim": table["claim"], "measure": "",
-        "dataset": table["dataset"].map(lambda d: DATASET_NAMES.get(d, d)), "condition": table["model"].map(plain),
+        "dataset": table["dataset"].map(plain), "condition": table["model"].map(plain),
         "test": table["test"],
         "kind": [kind(v, d, s) for v, d, s in zip(table["verdict"], table["diverged seeds"], table["seeds"])],
         "verdict": table["verdict"], "seeds": table["seeds"], "diverged_seeds": table["diverged seeds"],

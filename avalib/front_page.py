@@ -179,7 +179,7 @@ def _together(root: Path) -> str:
     workers = max((share[2] for share in shares), default=1)
     if not busy or not computed:
         return ""
-    share = f"{100 * computed / (busy * workers):.0f} %"
+    share = _percent(computed, busy, workers)
     return (f"All runs together: {_minutes(busy)} while some notebook ran (notebooks run at once "
             f"counted once), {_minutes(computed)} of units computed in them on up to {workers} "
             f"workers: efficiency {share}.")
@@ -189,7 +189,12 @@ def _efficiency(units: dict, wall_seconds: float) -> str:
     """computed seconds / (wall x workers), where the run recorded both."""
     if not units.get("units") or units.get("computed_seconds") is None or not wall_seconds:
         return "-"
-    return f"{100 * units['computed_seconds'] / (wall_seconds * units.get('workers', 1)):.0f} %"
+    return _percent(units["computed_seconds"], wall_seconds, units.get("workers", 1))
+
+
+def _percent(computed: float, wall: float, workers: int) -> str:
+    """Worker efficiency in words: computed seconds / (wall x workers)."""
+    return f"{100 * computed / (wall * workers):.0f} %"
 
 
 def _shared_efficiency(root: Path) -> dict[str, str]:
@@ -202,7 +207,7 @@ def _shared_efficiency(root: Path) -> dict[str, str]:
             busy, computed, workers = _group_share(group)
             for run in group:
                 others = ", ".join(other.folder[:2] for other in group if other is not run)
-                shared[run.folder] = f" (with {others} at once: {100 * computed / (busy * workers):.0f} %)"
+                shared[run.folder] = f" (with {others} at once: {_percent(computed, busy, workers)})"
     return shared
 
 

@@ -107,9 +107,8 @@ def merged(table: pd.DataFrame, previous: pd.DataFrame | None, current: pd.DataF
     fingerprints are never reported as verified by a comparison with the old ones."""
     if previous is None or previous.empty:
         return table
-    listed = set(zip(current["notebook"], current["unit"], current["fingerprint"]))
-    still = pd.Series([row in listed for row in zip(previous["notebook"], previous["unit"],
-                                                    previous["fingerprint_committed"])], index=previous.index)
+    listed = pd.MultiIndex.from_frame(current[["notebook", "unit", "fingerprint"]])
+    still = pd.MultiIndex.from_frame(previous[["notebook", "unit", "fingerprint_committed"]]).isin(listed)
     kept = previous[~previous["cpu_model_here"].isin(set(table["cpu_model_here"])) & still]
     return pd.concat([kept, table], ignore_index=True) if len(kept) else table
 
