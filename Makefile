@@ -127,7 +127,12 @@ verify: data
 # build/): tests/expected/<stem>.ipynb is the notebook with the smoke parameters injected and the
 # expected outputs of its cells tagged nbval-check-output, which nbval compares (to 2 decimals).
 SMOKE_ENV = AVALIB_RESULTS_DIR=$(CURDIR)/$(SMOKE)/results AVALIB_CACHE_DIR=$(CURDIR)/$(SMOKE)/cache
+# qemu-x86_64 (Debian's qemu-user) runs tests/test_emulated_cpu.py: installed with apt when absent and root.
 test: data
+	@command -v qemu-x86_64 >/dev/null || { [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends qemu-user \
+	    >"$${TMPDIR:-/tmp}/avalib-qemu-apt.log" 2>&1 && echo "make test: installed qemu-user with apt"; } || \
+	  echo "make test: qemu-user is not installed and apt cannot install it here: the emulated-CPU tests are skipped"
 	rm -rf $(SMOKE) && mkdir -p $(SMOKE)
 	$(SMOKE_ENV) $(PY) -m pytest tests --nbval-lax --nbval-sanitize-with tests/expected/sanitize.cfg
 

@@ -5,6 +5,7 @@ The core, one job a module:
 - ``download``   - the dataset manifest and verified fetching (mirror or canonical URL).
 - ``data``       - dataset loaders returning float tensors in [0, 1] plus labels.
 - ``numerics``   - portable or native CPU kernels: the variables every process starts with, checked.
+- ``kernels``    - the square root and the Adam step from correctly rounded instructions only.
 - ``training``   - minibatches, the per-network update, the NaN guard, progress on the terminal.
 - ``latent``     - the Gaussian sampling layer and its KL term.
 - ``device``     - the ``device`` switch (networks and data move; random streams stay on the CPU).

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from avalib import kernels
 from avalib import cache
 from avalib.fanout import compute
 from avalib.data import load_dataset, training_split
@@ -102,7 +103,7 @@ def train(config: DomainClassifierConfig) -> dict:
                                                                           config.seed)
     model = _build(config)
     parameters = list(model.parameters())
-    optimiser = torch.optim.Adam(parameters, lr=config.learning_rate)
+    optimiser = kernels.adam(parameters, config.learning_rate)
     for _, index in batches(len(train), config.batch_size, generator,
                             f"domain classifier {config.dataset}", epochs=config.epochs):
         images = _augmented(train.images[index], generator) if config.augment else train.images[index]

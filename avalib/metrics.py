@@ -66,20 +66,27 @@ def laplacian_sharpness(images: torch.Tensor) -> float:
     return float(torch.nn.functional.conv2d(flat, kernel).abs().mean())
 
 
+def _squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Squared Euclidean distances between the rows of ``a`` and of ``b``, |a|^2 - 2 a.b + |b|^2
+    (``torch.cdist``'s matrix-product form without its square root, which runs MKL's CPU-dependent
+    vector root; ``avalib.kernels``): the balls below compare squared distances alike."""
+    return (a.pow(2).sum(1, keepdim=True) - 2 * a @ b.T + b.pow(2).sum(1)).clamp_min(0)
+
+
 def _knn_radii(features: torch.Tensor, k: int, chunk: int) -> torch.Tensor:
-    """Distance of every row of ``features`` to its k-th nearest other row."""
+    """Squared distance of every row of ``features`` to its k-th nearest other row."""
     radii = []
     for start in range(0, len(features), chunk):
-        distances = torch.cdist(features[start:start + chunk], features)
+        distances = _squared_distances(features[start:start + chunk], features)
         radii.append(distances.kthvalue(k + 1, dim=1).values)     # the 1st is the row itself
     return torch.cat(radii)
 
 
 def _inside(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int) -> torch.Tensor:
-    """For each point: whether some centre's ball (radius ``radii``) contains it."""
+    """For each point: whether some centre's ball (squared radius ``radii``) contains it."""
     inside = []
     for start in range(0, len(points), chunk):
-        distances = torch.cdist(points[start:start + chunk], centres)
+        distances = _squared_distances(points[start:start + chunk], centres)
         inside.append((distances <= radii.unsqueeze(0)).any(dim=1))
     return torch.cat(inside)
 

@@ -22,7 +22,11 @@ one thread:
   is a measurement, not a promise: the committed smoke fingerprints (``avalib.smoke_units``)
   are compared bit for bit by ``make test`` on whatever CPU runs it;
 - NNPACK off; one thread per process (``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` = 1,
-  ``torch.set_num_threads``).
+  ``torch.set_num_threads``);
+- no MKL vector square root: on the ``COMPATIBLE`` branch it is not correctly rounded and its bits
+  follow the CPU model, so the study takes its roots, Adam's included, from ``avalib.kernels``.
+  ``tests/test_emulated_cpu.py`` runs every kernel under qemu's emulation of an AMD EPYC (AMD's
+  CPUID, each instruction computed to its specification) against this CPU's bits.
 
 ``$AVALIB_NUMERICS`` chooses; the default is ``portable``. A CPU without AVX2 and FMA, or a
 non-x86 machine, gets ``native`` and says so (``describe``). The variables must be in a process's

@@ -76,11 +76,11 @@ UNITS: dict[str, Callable[[], Any]] = {
 }
 
 
-def fingerprints(log: Callable[[str], None] = lambda line: None) -> pd.DataFrame:
-    """Every unit of ``UNITS`` trained here (pinned to this process's numerics), one row each."""
+def fingerprints(log: Callable[[str], None] = lambda line: None, names=tuple(UNITS)) -> pd.DataFrame:
+    """The units ``names`` of ``UNITS`` trained here (pinned to this process's numerics), one row each."""
     numerics.pin(1)
     rows = []
-    for name, unit in UNITS.items():
+    for name, unit in ((name, UNITS[name]) for name in names):
         start = time.perf_counter()
         torch.manual_seed(0)
         rows.append({"unit": name, "fingerprint": fingerprint(unit()), **numerics.describe(),
@@ -103,8 +103,16 @@ def compared(here: pd.DataFrame, committed: pd.DataFrame) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"write this machine's fingerprints to {COMMITTED.relative_to(REPOSITORY_ROOT)}")
+    parser.add_argument("--units", default=",".join(UNITS),
+                        help="comma-separated units to train and compare (default: all)")
     args = parser.parse_args(argv)
-    here = fingerprints(lambda line: print(line, flush=True))
+    names = args.units.split(",")
+    unknown = sorted(set(names) - set(UNITS))
+    if unknown:
+        parser.error(f"--units: {', '.join(unknown)} unknown; allowed: {', '.join(UNITS)}")
+    if args.write and set(names) != set(UNITS):
+        parser.error("--write writes every unit's fingerprint: leave --units out")
+    here = fingerprints(lambda line: print(line, flush=True), names)
     if args.write:
         if here["numerics"].iloc[0] != "portable":
             print(f"not written: this machine computes with {numerics.describe()}; the committed "
@@ -113,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         here.to_csv(COMMITTED, index=False)
         print(f"wrote {COMMITTED.relative_to(REPOSITORY_ROOT)}")
         return 0
-    table = compared(here, pd.read_csv(COMMITTED))
+    table = compared(here, pd.read_csv(COMMITTED).query("unit in @names"))
     with pd.option_context("display.width", 200, "display.max_colwidth", 20):
         print(table.to_string(index=False))
     if table.empty:

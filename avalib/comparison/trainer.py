@@ -15,6 +15,8 @@ from typing import Callable
 
 import torch
 
+from avalib import kernels
+
 from avalib.comparison import ava
 from avalib.comparison.models import gan_discriminator_loss, gan_generator_loss, vae_loss
 from avalib.comparison.networks import DCGANEncoder, DCGANGenerator
@@ -164,7 +166,7 @@ def _image_discriminator(config: ComparisonConfig, channels: int, size: int):
 
 
 def _discriminator_optimiser(config: ComparisonConfig, network: torch.nn.Module):
-    return torch.optim.Adam(network.parameters(), lr=config.discriminator_learning_rate,
+    return kernels.adam(network.parameters(), config.discriminator_learning_rate,
                             betas=DCGAN_BETAS)
 
 
@@ -175,7 +177,7 @@ def train_vae(config: ComparisonConfig) -> TrainedGenerator:
     images, channels, size = _data(config)
     encoder, decoder = _vae_networks(config, channels, size)
     parameters = [*encoder.parameters(), *decoder.parameters()]
-    optimiser = torch.optim.Adam(parameters, lr=config.vae_learning_rate)
+    optimiser = kernels.adam(parameters, config.vae_learning_rate)
 
     def step(index: torch.Tensor) -> float:
         x = images[index]
@@ -205,7 +207,7 @@ def train_gan(config: ComparisonConfig) -> TrainedGenerator:
     discriminator, d_optimiser = _image_discriminator(config, channels, size)
     generator_net = DCGANGenerator(config.latent_size, channels, size, config.width).to(config.device)
     d_parameters, g_parameters = list(discriminator.parameters()), list(generator_net.parameters())
-    g_optimiser = torch.optim.Adam(g_parameters, lr=config.gan_learning_rate, betas=DCGAN_BETAS)
+    g_optimiser = kernels.adam(g_parameters, config.gan_learning_rate, betas=DCGAN_BETAS)
     noise = torch.Generator().manual_seed(config.seed)
 
     def step(index: torch.Tensor) -> float:
@@ -255,7 +257,7 @@ def train_ava(config: ComparisonConfig, variant: str, protocol: str) -> TrainedG
     nets = ava.AVANetworks(switches, encoder, decoder, d, D)
     networks = nets.named()
     generator_parameters = [*encoder.parameters(), *decoder.parameters()]
-    optimisers = {"generators": torch.optim.Adam(generator_parameters, lr=config.vae_learning_rate)}
+    optimisers = {"generators": kernels.adam(generator_parameters, config.vae_learning_rate)}
     optimisers.update({name: _discriminator_optimiser(config, networks[name])
                        for name in ("d", "D") if name in networks})
     gradients_of = ava.GRADIENTS[protocol]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
+from avalib import kernels
+
 from avalib.nguyen.networks import logistic
 
 
@@ -15,7 +17,7 @@ def pixel_distances(generated: torch.Tensor, target: torch.Tensor) -> torch.Tens
 
     ``generated`` (..., C, P) and ``target`` (C, P) or broadcastable -> (..., P).
     """
-    return (generated - target).pow(2).sum(dim=-2).sqrt()
+    return kernels.sqrt((generated - target).pow(2).sum(dim=-2))
 
 
 def balance_metric(generated: torch.Tensor, target: torch.Tensor, absolute: bool) -> torch.Tensor:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import torch
 
+from avalib import kernels
+
 from avalib.nguyen import rules
 from avalib.nguyen.model import Networks
 from avalib.nguyen.networks import ChannelMLP
@@ -35,7 +37,7 @@ def reference_step(nets: Networks, variant: Variant, image: torch.Tensor) -> tor
     encoder_delta = rules.reference_encoder_delta(mu, sigma, variant.encoder_discriminator, channels,
                                                   derivative)
     nets.encoder.backprop_step(image, hidden, encoder_delta, lr)
-    code = mu + sigma.sqrt() * nets.noise()
+    code = mu + kernels.sqrt(sigma) * nets.noise()
     hidden, decoded = nets.decoder.forward(code)
     decoder_delta = rules.reference_decoder_delta(image, decoded, variant.decoder_discriminator,
                                                   channels, derivative)
@@ -77,7 +79,7 @@ def paper_step(nets: Networks, variant: Variant, image: torch.Tensor) -> torch.T
     if variant.has_encoder:
         encoded = nets.encoder.forward(image)[1]
         mu, sigma = nets.split(encoded)
-        code = (mu + sigma.sqrt() * nets.noise()).detach()         # eq. 5: no reconstruction path
+        code = (mu + kernels.sqrt(sigma) * nets.noise()).detach()         # eq. 5: no reconstruction path
     else:
         code = nets.noise()
     decoded = nets.decoder.forward(code)[1]
@@ -102,7 +104,7 @@ def exact_step(nets: Networks, variant: Variant, image: torch.Tensor) -> torch.T
     d, D = nets.decoder_discriminator, nets.encoder_discriminator
     if variant.has_encoder:
         mu, sigma = nets.split(nets.encoder.forward(image)[1])
-        code = mu + sigma.sqrt() * nets.noise()                     # reparameterised
+        code = mu + kernels.sqrt(sigma) * nets.noise()                     # reparameterised
         decoded = nets.decoder.forward(code)[1]
         loss = 0.5 * (image - decoded).pow(2).sum() \
             + 0.5 * (sigma + mu.pow(2) - 1 - sigma.log()).sum()      # eq. 1: recon. + KL

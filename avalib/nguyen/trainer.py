@@ -32,6 +32,8 @@ import math
 
 import torch
 
+from avalib import kernels
+
 from avalib.nguyen.balance import balance_metric
 from avalib.nguyen.model import Networks
 from avalib.nguyen.steps import STEPS
@@ -53,7 +55,7 @@ def _evaluate(nets: Networks, variant: Variant, config: NguyenConfig,
         else:
             encoded = None if reference else nets.encoder.forward(target.repeat(nets.runs, 1))[1]
             mu, sigma = nets.state if reference else nets.split(encoded)
-            code = mu.unsqueeze(1) + sigma.sqrt().unsqueeze(1) * nets.noise(generations)
+            code = mu.unsqueeze(1) + kernels.sqrt(sigma).unsqueeze(1) * nets.noise(generations)
         hidden = nets.decoder.hidden(code)                                     # (B, K, H)
         scores = torch.empty(nets.runs, generations, dtype=nets.dtype, device=nets.device)
         first = []

@@ -21,6 +21,7 @@ import math
 import pandas as pd
 import torch
 
+from avalib import kernels
 from avalib import cache
 from avalib.comparison.models import vae_loss
 from avalib.domain_classifier import DomainClassifierConfig, train_judges
@@ -55,7 +56,7 @@ def plain_vae(config: ZemouriConfig) -> dict:
     model = trainer.build(config)
     images = trainer.training_images(config).images
     parameters = [*model.encoder.parameters(), *model.decoder.parameters()]
-    optimiser = torch.optim.Adam(parameters, lr=config.learning_rate)
+    optimiser = kernels.adam(parameters, config.learning_rate)
     generator = torch.Generator().manual_seed(config.seed)
     for _, index in batches(len(images), config.batch_size, generator, f"plain VAE {config.dataset}",
                             epochs=plain_vae_epochs(config)):

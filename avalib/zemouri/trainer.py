@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, fields
 
 import torch
 
+from avalib import kernels
+
 from avalib.data import ImageSet, load_dataset, training_split
 from avalib.device import check_device
 from avalib.training import batches_per_epoch, check_finite, endless_minibatches, in_batches, progress, update
@@ -126,7 +128,7 @@ class Algorithm1:
         data = training_images(config)
         self.images, self.labels = data.images.to(config.device), data.labels.to(config.device)
         self.parameters = [*self.model.encoder.parameters(), *self.model.classifier.parameters()]
-        self.optimiser = torch.optim.Adam(self.parameters, lr=config.learning_rate)
+        self.optimiser = kernels.adam(self.parameters, config.learning_rate)
         self.per_epoch = batches_per_epoch(len(data), config.batch_size)
         self.order = endless_minibatches(len(data), config.batch_size,
                                          torch.Generator().manual_seed(config.seed))
@@ -208,8 +210,8 @@ def algorithm2_iteration(model: ZemouriModel, images: torch.Tensor, encoding: Fr
 def optimisers(model: ZemouriModel) -> tuple:
     """Adam for the decoder and for the discriminator, at the config's learning rate."""
     rate = model.config.learning_rate
-    return (torch.optim.Adam(model.decoder.parameters(), lr=rate),
-            torch.optim.Adam(model.discriminator.parameters(), lr=rate))
+    return (kernels.adam(model.decoder.parameters(), rate),
+            kernels.adam(model.discriminator.parameters(), rate))
 
 
 def frozen_inputs(model: ZemouriModel) -> tuple[torch.Tensor, FrozenEncoding]:
