@@ -5,7 +5,7 @@ software to its specification). A kernel whose bits differ there leans on an ins
 result the CPU model decides, or dispatches by vendor: MKL's vector square root and Adam's steps
 that take it did (``avalib.kernels``). The Zemouri and comparison smoke units take minutes each
 under emulation; ``make test`` on the other vendor checks them (``test_smoke_fingerprints.py``).
-Debian's ``qemu-user`` provides qemu-x86_64 (``.ci/run`` installs it where apt can)."""
+Debian's ``qemu-user`` provides qemu-x86_64 (``make test`` installs it where apt can)."""
 
 import os
 import shutil

@@ -79,7 +79,7 @@ def paper_step(nets: Networks, variant: Variant, image: torch.Tensor) -> torch.T
     if variant.has_encoder:
         encoded = nets.encoder.forward(image)[1]
         mu, sigma = nets.split(encoded)
-        code = (mu + kernels.sqrt(sigma) * nets.noise()).detach()         # eq. 5: no reconstruction path
+        code = (mu + kernels.sqrt(sigma) * nets.noise()).detach()  # eq. 5: no reconstruction path
     else:
         code = nets.noise()
     decoded = nets.decoder.forward(code)[1]
@@ -104,7 +104,7 @@ def exact_step(nets: Networks, variant: Variant, image: torch.Tensor) -> torch.T
     d, D = nets.decoder_discriminator, nets.encoder_discriminator
     if variant.has_encoder:
         mu, sigma = nets.split(nets.encoder.forward(image)[1])
-        code = mu + kernels.sqrt(sigma) * nets.noise()                     # reparameterised
+        code = mu + kernels.sqrt(sigma) * nets.noise()              # reparameterised
         decoded = nets.decoder.forward(code)[1]
         loss = 0.5 * (image - decoded).pow(2).sum() \
             + 0.5 * (sigma + mu.pow(2) - 1 - sigma.log()).sum()      # eq. 1: recon. + KL
