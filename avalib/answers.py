@@ -84,8 +84,10 @@ def headline(frame: pd.DataFrame) -> str:
 
 
 def _table(root: Path, name: str, **read) -> pd.DataFrame | None:
+    """Every committed table of that file name, one after the other (notebooks 04 and 06 both
+    write a ``summary.csv``, one row per dataset and model), or None where there is none."""
     paths = sorted(root.glob(f"*/{name}"))
-    return pd.read_csv(paths[0], **read) if paths else None
+    return pd.concat([pd.read_csv(path, **read) for path in paths]) if paths else None
 
 
 def nguyen(root: Path, frame: pd.DataFrame) -> list[str]:

@@ -133,9 +133,12 @@ def train_judges(config: DomainClassifierConfig, datasets, scheduler: str | None
             "judges")
 
 
-def accuracy_table(config: DomainClassifierConfig, datasets) -> pd.DataFrame:
+def accuracy_table(config: DomainClassifierConfig, datasets, scheduler: str | None = None,
+                   threads: int = 1) -> pd.DataFrame:
     """The judge's accuracy on each dataset's full test split (dataset-indexed): how far its
-    labels and features can be trusted."""
+    labels and features can be trusted. The judges are trained first as units on ``scheduler``
+    (``train_judges``: at once on the workers, not one after another in this process)."""
+    train_judges(config, datasets, scheduler, threads)
     return pd.DataFrame([{"dataset": name, "test_accuracy": domain_classifier(
         config.on(name))[1]} for name in datasets]).set_index("dataset")
 

@@ -176,6 +176,9 @@ def longest_first(keys: list[dict[str, Any]], cost: Callable[..., float] | None)
     return order if cost is None else sorted(order, key=lambda i: -cost(**keys[i]))
 
 
+Part = tuple[Callable, list[dict[str, Any]], Callable[..., float] | None]
+
+
 def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | None = None,
             threads: int = 1, label: str = "units", cost: Callable[..., float] | None = None) -> list:
     """``[function(**key) for key in keys]``, run where ``scheduler`` says, started longest first
@@ -183,32 +186,45 @@ def compute(function: Callable, keys: list[dict[str, Any]], scheduler: str | Non
     per finished unit with the elapsed time and an estimate of what is left: the wall time per unit
     computed so far times the units still to come (a unit loaded from the cache takes no time, so
     a resumed sweep is not promised an end it cannot keep)."""
+    return compute_together([(function, keys, cost)], scheduler, threads, label)[0]
+
+
+def compute_together(parts: list[Part], scheduler: str | None = None, threads: int = 1,
+                     label: str = "units") -> list[list]:
+    """Several ``compute`` calls as one fan-out, so that no worker waits for another part to
+    finish: ``parts`` are (function, keys, cost), started part by part in the order given (put the
+    longest units' part first), each part longest first by its ``cost``; returns each part's
+    results in key order."""
     scheduler = resolve_scheduler(scheduler)
     _LEDGER["workers"] = max(_LEDGER["workers"], workers(scheduler))
+    items = [(function, key) for function, keys, _ in parts for key in keys]
+    offsets = [0]
+    for _, keys, _ in parts:
+        offsets.append(offsets[-1] + len(keys))
+    order = [offset + i for (_, keys, cost), offset in zip(parts, offsets) for i in longest_first(keys, cost)]
     start, results, computed = time.perf_counter(), {}, [0]
-    order = longest_first(keys, cost)
 
     def finished(index: int, outcome: tuple[Any, float, bool, list]) -> None:
         results[index], from_cache = _record(outcome)
         computed[0] += not from_cache
         elapsed = time.perf_counter() - start
-        left = (f"~{elapsed / computed[0] * (len(keys) - len(results)) / 60:.1f} min left"
+        left = (f"~{elapsed / computed[0] * (len(items) - len(results)) / 60:.1f} min left"
                 if computed[0] else "all from the cache so far")
-        log(f"{label}: {len(results)}/{len(keys)} done ({_short(keys[index])}"
+        log(f"{label}: {len(results)}/{len(items)} done ({_short(items[index][1])}"
             f"{', from the cache' if from_cache else ''}), {elapsed / 60:.1f} min elapsed, {left}")
 
     if scheduler == "serial":
         for index in order:
-            finished(index, _unit(function, threads, keys[index]))
-        return [results[i] for i in range(len(keys))]
-    from dask.distributed import as_completed
+            finished(index, _unit(items[index][0], threads, items[index][1]))
+    else:
+        from dask.distributed import as_completed
 
-    with _client(scheduler) as client:
-        # a cluster started elsewhere (a scheduler file or address, e.g. make reproduce's) says
-        # how many workers it has
-        _LEDGER["workers"] = max(_LEDGER["workers"], len(client.scheduler_info()["workers"]))
-        futures = {client.submit(_unit, function, threads, keys[index], pure=False): index
-                   for index in order}
-        for future in as_completed(futures):
-            finished(futures[future], future.result())
-    return [results[i] for i in range(len(keys))]
+        with _client(scheduler) as client:
+            # a cluster started elsewhere (a scheduler file or address, e.g. make reproduce's) says
+            # how many workers it has
+            _LEDGER["workers"] = max(_LEDGER["workers"], len(client.scheduler_info()["workers"]))
+            futures = {client.submit(_unit, items[index][0], threads, items[index][1], pure=False): index
+                       for index in order}
+            for future in as_completed(futures):
+                finished(futures[future], future.result())
+    return [[results[i] for i in range(low, high)] for low, high in zip(offsets, offsets[1:])]

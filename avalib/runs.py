@@ -38,7 +38,8 @@ RUNS = {"00_datasets": "avalib.parameters:DatasetsRun",
         "02_latent_space": "avalib.zemouri.run:LatentSpaceRun",
         "03_beta_gamma_ablation": "avalib.zemouri.run:AblationRun",
         "04_vae_vs_gan": "avalib.comparison.run:ComparisonRun",
-        "05_zemouri_more_seeds": "avalib.zemouri.run:MoreSeedsRun"}
+        "05_zemouri_more_seeds": "avalib.zemouri.run:MoreSeedsRun",
+        "06_cifar10": "avalib.cifar10:Cifar10Run"}
 
 
 def run_class(stem: str):

@@ -1,6 +1,6 @@
 """CIFAR-10: the offline PNG copy decoded to the published figures of the canonical data, and end
 to end on a synthetic archive in the CIFAR python layout (no registry ships the real file): the
-manifest's verification, the archive reader, and notebook 03's Fig. 10 cells."""
+manifest's verification and the archive reader; and notebook 06 end to end on the offline copy."""
 
 import hashlib
 import io
@@ -88,15 +88,19 @@ def test_a_tampered_archive_is_rejected(synthetic_cifar):
         data.load_dataset("cifar10", "train")
 
 
-def test_notebook_03_runs_its_cifar10_cells(synthetic_cifar, tmp_path, monkeypatch):
+def test_notebook_06_runs_section_4_5_and_the_survey_rows(tmp_path, monkeypatch):
     monkeypatch.setenv("AVALIB_RESULTS_DIR", str(tmp_path / "results"))
-    assert runs.main(["03_beta_gamma_ablation", "--profile", "smoke", "-p", "datasets", "[mnist]",
-                      "-p", "latent_sizes", "[2]", "-p", "betas", "[0.0]", "-p", "gammas", "[0.0]"]) == 0
-    folder = tmp_path / "results" / "03_beta_gamma_ablation"
-    assert (folder / "cifar10_reconstructions.png").exists()
-    assert not (folder / "cifar10_skipped.md").exists()
+    monkeypatch.setenv("AVALIB_CACHE_DIR", str(tmp_path / "cache"))
+    assert runs.main(["06_cifar10", "--profile", "smoke", "-p", "models", "[vae, gan]"]) == 0
+    folder = tmp_path / "results" / "06_cifar10"
+    assert (folder / "cifar10_reconstructions.png").exists() and (folder / "samples_cifar10.png").exists()
     import pandas as pd
     metrics = pd.read_csv(folder / "cifar10_metrics.csv")
     assert sorted(set(metrics.model)) == ["plain_vae", "zemouri"] and sorted(set(metrics.seed)) == [0, 1]
     summary = pd.read_csv(folder / "cifar10_summary.csv", index_col="metric")
     assert (summary.seeds == 2).all() and summary.judge_test_accuracy.between(0, 1).all()
+    surveys = pd.read_csv(folder / "runs.csv")
+    assert sorted(set(surveys.model)) == ["GAN", "VAE"] and set(surveys.dataset) == {"cifar10"}
+    claims = pd.read_csv(folder / "claims.csv")
+    assert set(claims.evidence.str.split("/").str[0]) == {"06_cifar10"}
+    assert set(claims.paper) == {"Kapoor et al. (GANs and VAEs study)", "Aymen (2023)"}

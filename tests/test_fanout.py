@@ -121,6 +121,17 @@ def test_units_start_longest_first_and_come_back_in_key_order(monkeypatch):
     assert experiment.setting_cost(TOY) < experiment.setting_cost(TOY.__class__(step2_steps=100))
 
 
+def test_parts_computed_together_start_in_order_and_come_back_per_part(monkeypatch):
+    started = []
+    monkeypatch.setattr(fanout, "log", lambda line: None)
+    monkeypatch.setattr(fanout, "_unit", lambda function, threads, key: (
+        started.append((function, key["x"])) or (function, key["x"]), 1.0, False, []))
+    first, second = [{"x": x} for x in (1, 2)], [{"x": x} for x in (7, 9, 8)]
+    assert fanout.compute_together([("a", first, None), ("b", second, lambda x: x)], "serial") == [
+        [("a", 1), ("a", 2)], [("b", 7), ("b", 9), ("b", 8)]]
+    assert started == [("a", 1), ("a", 2), ("b", 9), ("b", 8), ("b", 7)]
+
+
 def test_notebooks_share_one_cluster_started_by_avalib_workers(tmp_path, monkeypatch):
     """``python -m avalib.workers local:2 -- COMMAND`` runs COMMAND with $AVALIB_SCHEDULER at a
     live cluster's address, so sweeps of separate processes run on the same two workers, with

@@ -26,8 +26,7 @@ def ablation_run(**changes) -> AblationRun:
                   test_size=100, threads=1, scheduler=None, device="cpu",
                   betas=[0.0, 0.0001, 0.001, 0.003, 0.005, 0.01, 0.1, 0.5], gammas=[0.0, 0.1],
                   focus_seeds=[], focus_n_dis=[1], focus_step2_steps=[], pilot_betas=[0.0, 0.005, 0.1],
-                  pilot_steps=[25, 400], example_count=8, judge_train_size=500, judge_epochs=1,
-                  cifar10_steps=2, cifar10_seeds=[0], cifar10_judge_train_size=500, cifar10_judge_epochs=1)
+                  pilot_steps=[25, 400], example_count=8, judge_train_size=500, judge_epochs=1)
     return AblationRun(**(values | changes))
 
 

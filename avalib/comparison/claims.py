@@ -34,6 +34,7 @@ KAPOOR = "Kapoor et al. (GANs and VAEs study)"
 AYMEN = "Aymen (2023)"
 NGUYEN = "Nguyen, Abdalla & Amer (2024)"
 BASELINES = ("GAN", "VAE", "Zemouri")
+STEM = "04_vae_vs_gan"      # the notebook whose tables a claim cites (``stem``: 06 on CIFAR-10)
 
 
 def _values(runs: pd.DataFrame, dataset: str, model: str, column: str) -> np.ndarray:
@@ -101,7 +102,7 @@ def _paired(runs: pd.DataFrame, dataset: str, model: str, other: str, column: st
     return (*values, both.seed.to_numpy()) if with_seeds else values
 
 
-def aspects(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[rule.Claim]]:
+def aspects(runs: pd.DataFrame, stem: str = STEM) -> tuple[pd.DataFrame, list[rule.Claim]]:
     """Kapoor et al.'s claims (one per aspect, measure and dataset), GAN vs VAE judged by the
     study's rule (Welch t over seeds, Holm over the table), and the table that shows them: the
     survey's adjectives replaced by our numbers, the hybrids (Zemouri, the AVA variants) beside
@@ -136,12 +137,12 @@ def aspects(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[rule.Claim]]:
         f"VAEs {PAPER_ASPECTS[row['aspect']][1]}",
         f"{row['measure']}: GAN {row['GAN']:.4g}, VAE {row['VAE']:.4g}",
         f"{row['survey holds if']}: {test.method} over {row['seeds']} seeds, Holm",
-        "04_vae_vs_gan/aspects.csv", test, decision, condition=row["dataset"])
+        f"{stem}/aspects.csv", test, decision, condition=row["dataset"])
         for row, test, decision in zip(rows, tests, rule.decide(tests))]
     return pd.DataFrame(rows).assign(verdict=[claim.verdict for claim in claims]), claims
 
 
-def inception_table(runs: pd.DataFrame, judges: pd.DataFrame | None = None
+def inception_table(runs: pd.DataFrame, judges: pd.DataFrame | None = None, stem: str = STEM
                     ) -> tuple[pd.DataFrame, list[rule.Claim]]:
     """Aymen (2023)'s claim "GAN > VAE" per dataset of its Table 3 (Welch t over seeds, Holm over
     datasets), and the table that shows it: Table 3 beside our classifier Inception Score (mean
@@ -176,7 +177,7 @@ def inception_table(runs: pd.DataFrame, judges: pd.DataFrame | None = None
         "classifier IS: " + ", ".join(f"{r.model} {r.our_classifier_inception_score:.2f}"
                                        for r in merged[merged.dataset == name].itertuples()),
         f"GAN > VAE: {decisions[name][0].method} over seeds, Holm over datasets",
-        "04_vae_vs_gan/inception_score_vs_paper.csv", *decisions[name], condition=name)
+        f"{stem}/inception_score_vs_paper.csv", *decisions[name], condition=name)
         for name in dict.fromkeys(merged.dataset) if name in verdicts and name in paper_order]
     return merged, claims
 
@@ -224,7 +225,7 @@ def _ava_models(runs: pd.DataFrame, dataset: str) -> list[str]:
     return [model for model, count in seeds.items() if count >= 2]
 
 
-def ava_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+def ava_table(runs: pd.DataFrame, stem: str = STEM) -> tuple[pd.DataFrame, list]:
     """One row per (dataset, AVA variant, claim): AVA's value, the VAE's, the seeds, diverged
     seeds, and the verdict by the study's rule, Holm over the table. An AVA variant shares the
     VAE's initial weights, mini-batches and noise seed by seed, so values are compared per seed
@@ -276,7 +277,7 @@ def ava_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, list]:
                     + (f"; diverged in {row['diverged seeds']} seeds" if row["diverged seeds"] else ""),
                     f"{row['relation']}: {row['test']} over {row['seeds']} seeds, Holm"
                     + (f"; equivalent within {row['equivalence margin']}" if row["equivalence margin"] else ""),
-                    "04_vae_vs_gan/ava_claims.csv", test, decision, condition=row["dataset"]),
+                    f"{stem}/ava_claims.csv", test, decision, condition=row["dataset"]),
         verdict=row["verdict"])
         for row, test, decision in zip(frame.to_dict("records"), tests, decisions)]
     columns = ["effect", "interval_low", "interval_high", "seeds_needed", "seeds_needed_for", "seed_sensitive"]

@@ -1,4 +1,4 @@
-"""What notebook 04 calls: every model of the comparison trained and scored per (dataset, seed),
+"""What notebooks 04 and 06 call: every model of the comparison trained and scored per (dataset, seed),
 and the summary over seeds. The surveys' claims are judged in ``avalib.comparison.claims``."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import torch
 
 from avalib import cache
 from avalib.data import load_dataset
-from avalib.fanout import compute
+from avalib.fanout import Part, compute
 from avalib.comparison import ava
 from avalib.comparison.trainer import ComparisonConfig, TrainedGenerator, train_model
 from avalib.domain_classifier import (COLOUR_DATASETS, DomainClassifier, DomainClassifierConfig,
@@ -107,15 +107,11 @@ def run_cost(config: ComparisonConfig, **_) -> float:
     return config.epochs * (config.train_size or 60_000) * pixels
 
 
-def run_comparison(models, datasets, seeds, base: ComparisonConfig,
-                   judge_config: DomainClassifierConfig, sample_count: int,
-                   scheduler: str | None = None, threads: int = 1, first_seed_only=(),
-                   focus: tuple = ((), (), ())):
-    """Train and score every (dataset, model, seed), the ``first_seed_only`` models at the first
-    seed, and ``focus`` = (datasets, models, seeds): those models on those datasets at those
-    further seeds, as units of work on ``scheduler`` (``avalib.fanout``). Returns (runs frame,
-    samples and interpolation images of the first seed, each keyed by (dataset, model name))."""
-    train_judges(judge_config, datasets, scheduler, threads)
+def comparison_units(models, datasets, seeds, base: ComparisonConfig, judge_config: DomainClassifierConfig,
+                     sample_count: int, first_seed_only=(), focus: tuple = ((), (), ())) -> Part:
+    """The units (``avalib.fanout.Part``: ``score_run``, its keys, ``run_cost``) of every
+    (dataset, model, seed), the ``first_seed_only`` models at the first seed, and ``focus`` =
+    (datasets, models, seeds): those models on those datasets at those further seeds."""
     focus_datasets, focus_models, focus_seeds = focus
     configs = [dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
                for dataset in datasets
@@ -124,15 +120,32 @@ def run_comparison(models, datasets, seeds, base: ComparisonConfig,
     configs += [dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
                 for dataset in datasets if dataset in focus_datasets
                 for name in focus_models for seed in focus_seeds if seed not in seeds]
-    units = compute(score_run, [{"config": c, "judge_config": judge_config,
-                                 "sample_count": sample_count} for c in configs],
-                    scheduler, threads, "comparison runs", cost=run_cost)
+    return score_run, [{"config": c, "judge_config": judge_config, "sample_count": sample_count}
+                       for c in configs], run_cost
+
+
+def comparison_results(keys: list[dict], units: list[dict], models, seeds):
+    """(runs frame, samples and interpolation images of the first seed of ``models``, each keyed
+    by (dataset, model name)) from the units of ``comparison_units``."""
     samples, lines = {}, {}
-    for config, unit in zip(configs, units):
+    for config, unit in zip((key["config"] for key in keys), units):
         if config.seed == seeds[0] and config.model in models:
             samples[(config.dataset, unit["row"]["model"])] = unit["samples"]
             lines[(config.dataset, unit["row"]["model"])] = unit["interpolations"]
     return pd.DataFrame([unit["row"] for unit in units]), samples, lines
+
+
+def run_comparison(models, datasets, seeds, base: ComparisonConfig,
+                   judge_config: DomainClassifierConfig, sample_count: int,
+                   scheduler: str | None = None, threads: int = 1, first_seed_only=(),
+                   focus: tuple = ((), (), ())):
+    """Train and score every unit of ``comparison_units`` on ``scheduler`` (``avalib.fanout``),
+    the judges first. Returns ``comparison_results``."""
+    train_judges(judge_config, datasets, scheduler, threads)
+    function, keys, cost = comparison_units(models, datasets, seeds, base, judge_config, sample_count,
+                                            first_seed_only, focus)
+    units = compute(function, keys, scheduler, threads, "comparison runs", cost=cost)
+    return comparison_results(keys, units, models, seeds)
 
 
 METRICS = ["classifier_inception_score", "frechet_distance", "class_coverage", "precision", "recall",

@@ -24,15 +24,12 @@ class ComparisonRun(Run):
     focus_datasets: list[str]
     focus_models: list[str]
     focus_seeds: list[int]
-    include_cifar10: bool
     train_size: int | None
     epochs: int
     latent_size: int
     test_size: int
     judge_train_size: int | None
     judge_epochs: int
-    cifar10_judge_train_size: int | None
-    cifar10_judge_epochs: int
     threads: int
     scheduler: str | None
     device: str
@@ -51,13 +48,9 @@ class ComparisonRun(Run):
         at_least("test_size", self.test_size, 1)
         at_least("judge_train_size", self.judge_train_size, 1, optional=True)
         at_least("judge_epochs", self.judge_epochs, 1)
-        at_least("cifar10_judge_train_size", self.cifar10_judge_train_size, 1, optional=True)
-        at_least("cifar10_judge_epochs", self.cifar10_judge_epochs, 1)
 
     def configure(self):
         return {"base": ComparisonConfig(train_size=self.train_size, epochs=self.epochs,
                                          latent_size=self.latent_size, device=self.device),
                 "judge": DomainClassifierConfig(self.datasets[0], train_size=self.judge_train_size,
-                                                epochs=self.judge_epochs,
-                                                colour_train_size=self.cifar10_judge_train_size,
-                                                colour_epochs=self.cifar10_judge_epochs)}
+                                                epochs=self.judge_epochs)}

@@ -24,8 +24,8 @@ import torch
 from avalib import kernels
 from avalib import cache
 from avalib.comparison.models import vae_loss
-from avalib.domain_classifier import DomainClassifierConfig, train_judges
-from avalib.fanout import compute
+from avalib.domain_classifier import DomainClassifierConfig
+from avalib.fanout import Part
 from avalib.latent import reparameterise
 from avalib.training import batches, check_finite, update
 from avalib.zemouri import experiment, trainer, units
@@ -93,16 +93,30 @@ def score(config: ZemouriConfig, model: str, judge_config: DomainClassifierConfi
     return {"row": row, "examples": trainer.reconstruct(trained_model, test.images[:example_count])}
 
 
-def run(base: ZemouriConfig, seeds, step2_steps: int, judge_config: DomainClassifierConfig,
-        test_count: int, example_count: int, scheduler: str | None = None, threads: int = 1):
-    """Both models at every seed: (metrics, one row per model x seed; Figure 10's pairs of the
-    first seed: the test images and each model's reconstructions)."""
+def training_units(base: ZemouriConfig, seeds, step2_steps: int) -> list[Part]:
+    """The units that need no judge (``avalib.fanout.Part``): every seed's step 1 and plain VAE."""
     configs = [section_4_5(base, seed, step2_steps) for seed in seeds]
-    train_judges(judge_config, [DATASET], scheduler, threads)
-    compute(units.step1, [{"config": c.stage("step1")} for c in configs], scheduler, threads, "CIFAR-10 step 1")
-    scored = compute(score, [{"config": c, "model": m, "judge_config": judge_config, "test_count": test_count,
-                              "example_count": example_count} for c in configs for m in MODELS],
-                     scheduler, threads, "CIFAR-10 models")
+    return [(units.step1, [{"config": c.stage("step1")} for c in configs], None),
+            (plain_vae, [{"config": c} for c in configs], None)]
+
+
+def setting_units(base: ZemouriConfig, seeds, step2_steps: int) -> Part:
+    """Zemouri's step 2 (Algorithm 2) at every seed, on the step-1 models of ``training_units``."""
+    return units.setting, [{"config": section_4_5(base, seed, step2_steps)} for seed in seeds], None
+
+
+def scoring_units(base: ZemouriConfig, seeds, step2_steps: int, judge_config: DomainClassifierConfig,
+                  test_count: int, example_count: int, models=MODELS) -> Part:
+    """``models`` at every seed, scored (``score``) on the trained networks of ``training_units``
+    and ``setting_units``."""
+    return score, [{"config": section_4_5(base, seed, step2_steps), "model": m, "judge_config": judge_config,
+                    "test_count": test_count, "example_count": example_count}
+                   for seed in seeds for m in models], None
+
+
+def results(scored: list[dict], seeds, test_count: int, example_count: int):
+    """(metrics, one row per model x seed; Figure 10's pairs of the first seed: the test images
+    and each model's reconstructions) from the units of ``scoring_units``."""
     metrics = pd.DataFrame([unit["row"] for unit in scored])
     first = [unit for unit in scored if unit["row"]["seed"] == seeds[0]]
     pairs = {"input": experiment.test_images(DATASET, test_count).images[:example_count],

@@ -75,10 +75,6 @@ class AblationRun(ZemouriRun):
     example_count: int
     judge_train_size: int | None
     judge_epochs: int
-    cifar10_steps: int
-    cifar10_seeds: list[int]
-    cifar10_judge_train_size: int | None
-    cifar10_judge_epochs: int
     judge: DomainClassifierConfig = field(init=False)
 
     def check(self):
@@ -93,19 +89,13 @@ class AblationRun(ZemouriRun):
         distinct("pilot_betas", self.pilot_betas, empty=True, minimum=0)
         distinct("pilot_steps", self.pilot_steps, empty=True, minimum=1)
         at_least("example_count", self.example_count, 1)
-        at_least("cifar10_steps", self.cifar10_steps, 1)
-        distinct("cifar10_seeds", self.cifar10_seeds, minimum=0)
-        at_least("cifar10_judge_train_size", self.cifar10_judge_train_size, 1, optional=True)
-        at_least("cifar10_judge_epochs", self.cifar10_judge_epochs, 1)
         at_least("judge_train_size", self.judge_train_size, 1, optional=True)
         at_least("judge_epochs", self.judge_epochs, 1)
 
     def configure(self):
         return {**super().configure(),
                 "judge": DomainClassifierConfig(self.datasets[0], train_size=self.judge_train_size,
-                                                epochs=self.judge_epochs,
-                                                colour_train_size=self.cifar10_judge_train_size,
-                                                colour_epochs=self.cifar10_judge_epochs)}
+                                                epochs=self.judge_epochs)}
 
 
 @dataclass(frozen=True)
