@@ -16,7 +16,7 @@ from avalib.comparison import experiment as comparison
 from avalib.comparison.trainer import TRAINERS, ComparisonConfig, train_model
 from avalib.domain_classifier import DomainClassifierConfig
 from avalib.fanout import compute_together
-from avalib.parameters import Run, at_least, distinct
+from avalib.parameters import Run, at_least, distinct, problem
 from avalib.zemouri import cifar10 as section_4_5
 from avalib.zemouri.trainer import ZemouriConfig
 
@@ -62,8 +62,8 @@ class Cifar10Run(Run):
         distinct("models", self.models, TRAINERS)
         for needed in ("vae", "gan"):
             if needed not in self.models:
-                raise ValueError(f"parameter models={self.models!r}: must include {needed!r} "
-                                 "(every survey claim compares the GAN with the VAE)")
+                raise problem("models", self.models, f"must include {needed!r} (every survey claim "
+                                                     "compares the GAN with the VAE)")
         distinct("seeds", self.seeds, minimum=0)
         at_least("test_size", self.test_size, 1)
         at_least("judge_train_size", self.judge_train_size, 1, optional=True)
