@@ -125,6 +125,22 @@ def latent_grid(model: ZemouriModel, codes: torch.Tensor, steps: int = 15) -> to
     return in_batches(model.decoder, grid, device=model.config.device)[0]
 
 
+GRID_DATASETS = ("mnist", "fashion_mnist")      # Fig. 8's
+
+
+def latent_grids(base: ZemouriConfig, datasets, latent_sizes, panels: dict[str, tuple],
+                 scheduler: str | None = None, threads: int = 1, steps: int = 15) -> dict[str, torch.Tensor]:
+    """Fig. 8 per dataset of ``GRID_DATASETS`` among ``datasets`` (where K_z = 2 is among
+    ``latent_sizes``): ``latent_grid`` of the step-2 decoder at beta = gamma = 0 over the test
+    codes of ``panels[dataset]`` (``latent_codes``); the settings trained first as units on
+    ``scheduler``, all at once."""
+    configs = {name: dataclasses.replace(base, dataset=name, latent_size=2)
+               for name in GRID_DATASETS if name in datasets and 2 in latent_sizes}
+    compute(units.setting, [{"config": config} for config in configs.values()], scheduler, threads,
+            "latent grid")
+    return {name: latent_grid(units.trained(config), panels[name][0], steps) for name, config in configs.items()}
+
+
 @torch.no_grad()
 def reconstruction_metrics(model: ZemouriModel, images: torch.Tensor, labels: torch.Tensor,
                            classifier: DomainClassifier,
