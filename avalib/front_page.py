@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -110,7 +111,7 @@ def runs_page(root: Path) -> str:
 def _runs_line(root: Path) -> list[str]:
     """The front page's last section: the compute and hardware line and a link to ``runs.md``."""
     line = compute_line(root)
-    return ["## The runs", "", *_wrapped(f"{line} Every notebook's run, its commit and its cost: "
+    return ["## The runs", "", *_wrapped(f"{line} Each notebook's run, commit and cost: "
                                          f"[`{RUNS}`]({RUNS}).")] if line else []
 
 
@@ -212,10 +213,16 @@ def _shared_efficiency(root: Path) -> dict[str, str]:
 
 
 INTRODUCTION = (
-    "Every claim the study's papers make in words, measured and judged by one rule "
+    "Every claim the papers make in words, judged by one rule "
     "([`avalib/claims.py`](../avalib/claims.py)): a one-sided test over seeds (t, or an exact "
     "permutation test where seeds tie or values lie on a grid), Holm-corrected over each claims "
     "table at a family-wise 5 %. " + answers.MEANING)
+
+
+def _short_cpu(model: str) -> str:
+    """A CPU model as a reader names it: without the trademark signs and the word "Processor"
+    ("Intel(R) Xeon(R) Processor (family 6, ...)" is "Intel Xeon (family 6, ...)")."""
+    return re.sub(r"\s+", " ", re.sub(r"\((R|TM)\)|\bProcessor\b", "", model)).strip()
 
 
 def compute_line(root: Path) -> str:
@@ -224,7 +231,7 @@ def compute_line(root: Path) -> str:
     seconds, machines = 0.0, {}
     for folder, provenance, units in _provenances(root):
         seconds += units.get("unit_seconds") or 0.0
-        machine = (f"{provenance.get('cpu_count', '?')}-core {provenance.get('cpu_model', 'unknown CPU')}, "
+        machine = (f"{provenance.get('cpu_count', '?')}-core {_short_cpu(provenance.get('cpu_model', 'unknown CPU'))}, "
                    f"{provenance.get('numerics', 'native')} numerics")
         machines.setdefault(machine, []).append(folder[:2])
     if not machines:
