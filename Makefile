@@ -35,7 +35,7 @@ STEMS := $(basename $(notdir $(NOTEBOOKS)))
 help:
 	@echo "make reproduce [PROFILE=smoke|default|paper] [WORKERS=local:N|slurm:N] [STEMS='NAME ...']  environment, data, every notebook (or those named) on one cluster, the front page"
 	@echo "make notebook-NAME [PROFILE=..] [PARAMS='-p name value']  one notebook (NAME: $(STEMS))"
-	@echo "make verify [VERIFY_UNITS=N|all]  retrain N committed units per notebook (default 3), compare bit for bit"
+	@echo "make verify [VERIFY_UNITS=N|all] [VERIFY_NOTEBOOKS=01_...,02_...]  retrain N committed units per notebook (default 3), compare bit for bit"
 	@echo "make test        pytest over avalib + nbval over the smoke notebooks (~3-8 min on 2 cores)"
 	@echo "make test-cluster  a smoke notebook on a real single-node SLURM (started here; apt-installed as root) = local, bit for bit"
 	@echo "make expected    after editing a notebook: refresh the smoke outputs make test compares"
@@ -120,8 +120,9 @@ $(addprefix notebook-,$(STEMS)): notebook-%: data
 # A stratified random sample of the committed units retrained with the cache off and compared bit
 # for bit with results/*/fingerprints.csv (avalib/verify.py); the table goes to results/verification.*.
 VERIFY_UNITS ?= 3
+VERIFY_NOTEBOOKS ?=
 verify: data
-	$(PY) -m avalib.verify --units $(VERIFY_UNITS) --scheduler $(or $(AVALIB_SCHEDULER),local:2)
+	$(PY) -m avalib.verify --units $(VERIFY_UNITS) $(if $(VERIFY_NOTEBOOKS),--notebooks $(VERIFY_NOTEBOOKS)) --scheduler $(or $(AVALIB_SCHEDULER),local:2)
 
 # pytest over avalib, then every notebook at its smoke parameters under nbval (results go to
 # build/): tests/expected/<stem>.ipynb is the notebook with the smoke parameters injected and the

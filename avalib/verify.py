@@ -16,7 +16,7 @@ seconds) is printed and written to ``results/verification.csv`` and ``.md``, bes
 other CPUs wrote there of fingerprints still committed (one verification per CPU model); exit 1 if any
 sampled unit differs or is stale, 2 if there is nothing to verify.
 
-Run: ``python -m avalib.verify [--units N|all] [--seed S] [--scheduler local:2]``; with
+Run: ``python -m avalib.verify [--units N|all] [--seed S] [--notebooks STEM,...] [--scheduler local:2]``; with
 ``--runs A B`` it compares two runs of one notebook instead (``same_runs``: ``make test-cluster``
 checks a SLURM run against a local one): exit 1 where they differ.
 """
@@ -167,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="draws the sample (default 0)")
     parser.add_argument("--scheduler", default=None, help="serial, local:N, ... (avalib.fanout)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the results folder (default results/)")
+    parser.add_argument("--notebooks", default=None,
+                        help="comma-separated notebook stems to sample from (default: every notebook)")
     parser.add_argument("--runs", type=Path, nargs=2, metavar=("A", "B"),
                         help="compare two runs of one notebook (results folders) instead")
     args = parser.parse_args(argv)
@@ -181,6 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.units != "all" and not (args.units.isdigit() and int(args.units) >= 1):
         parser.error(f"--units={args.units!r}: allowed: a whole number >= 1, or 'all'")
     rows = committed(args.results)
+    if args.notebooks:
+        wanted = args.notebooks.split(",")
+        unknown = sorted(set(wanted) - set(rows["notebook"]))
+        if unknown:
+            parser.error(f"--notebooks={args.notebooks!r}: {', '.join(unknown)} commit no fingerprints; "
+                         f"allowed: {', '.join(sorted(set(rows['notebook'])))}")
+        rows = rows[rows["notebook"].isin(wanted)]
     mode = numerics.mode()
     other = rows[rows["numerics"] != mode]
     rows = rows[rows["numerics"] == mode]

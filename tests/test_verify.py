@@ -57,6 +57,16 @@ def test_the_sample_takes_the_unit_kinds_of_each_notebook_in_turn():
     assert picked.equals(verify.sample(rows, 3, seed=0))
 
 
+def test_notebooks_narrow_the_sample_and_an_unknown_one_is_named(results, capsys):
+    (results / "98_other").mkdir()
+    pd.read_csv(results / "99_toy" / "fingerprints.csv").assign(key="0" * 16, fingerprint="0" * 64).to_csv(
+        results / "98_other" / "fingerprints.csv", index=False)
+    assert verify.main(["--results", str(results), "--units", "all", "--notebooks", "99_toy"]) == 0
+    with pytest.raises(SystemExit):
+        verify.main(["--results", str(results), "--notebooks", "97_none"])
+    assert "97_none commit no fingerprints; allowed: 98_other, 99_toy" in capsys.readouterr().err
+
+
 def test_a_bad_unit_count_is_named():
     with pytest.raises(SystemExit):
         verify.main(["--units", "some"])
