@@ -134,6 +134,13 @@ def environment() -> dict[str, str]:
     return {NUMERICS_VARIABLE: mode(), **(PORTABLE_ENVIRONMENT if mode() == "portable" else {})}
 
 
+def unpinned_environment(**variables: str) -> dict[str, str]:
+    """This process's environment without the numerics variables, then ``variables``: where a
+    child process that chooses its own numerics starts."""
+    kept = {k: v for k, v in os.environ.items() if k not in PORTABLE_ENVIRONMENT and k != NUMERICS_VARIABLE}
+    return {**kept, **variables}
+
+
 def configure() -> None:
     """Put this mode's variables into ``os.environ`` (run when ``avalib`` is imported): torch's
     CPU capability and MKL's CNR branch are read at their first use, and child processes inherit

@@ -7,7 +7,6 @@ that take it did (``avalib.kernels``). The Zemouri and comparison smoke units ta
 under emulation; ``make test`` on the other vendor checks them (``test_smoke_fingerprints.py``).
 Debian's ``qemu-user`` provides qemu-x86_64 (``make test`` installs it where apt can)."""
 
-import os
 import shutil
 import subprocess
 import sys
@@ -53,9 +52,7 @@ print("scores", frechet_distance(features, features * 1.1 + 0.1), precision_reca
 
 
 def _run(command, **variables):
-    environment = {k: v for k, v in os.environ.items()
-                   if k not in numerics.PORTABLE_ENVIRONMENT and k != numerics.NUMERICS_VARIABLE}
-    environment.update(AVALIB_NUMERICS="portable", AVALIB_NO_CACHE="1", **variables)
+    environment = numerics.unpinned_environment(AVALIB_NUMERICS="portable", AVALIB_NO_CACHE="1", **variables)
     return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=900)
 
 

@@ -2,7 +2,6 @@
 MKL's CNR branch in its verbose log, oneDNN's convolution kernels in its verbose log), and a
 process where they did not is refused before it trains."""
 
-import os
 import subprocess
 import sys
 
@@ -43,10 +42,8 @@ for channels, size in ((1, 28), (3, 32)):
 
 
 def _run(code, **variables):
-    environment = {k: v for k, v in os.environ.items()
-                   if k not in numerics.PORTABLE_ENVIRONMENT and k != numerics.NUMERICS_VARIABLE}
-    environment.update(variables)
-    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-c", code], env=numerics.unpinned_environment(**variables),
+                          capture_output=True, text=True)
 
 
 def test_portable_takes_effect_in_a_fresh_process():

@@ -2,7 +2,6 @@
 committed under portable numerics (``avalib.smoke_units``), and its convolutions run only the
 oneDNN kernels that ``avalib.numerics`` names."""
 
-import os
 import subprocess
 import sys
 
@@ -15,9 +14,7 @@ pytestmark = pytest.mark.skipif(not numerics.portable_supported()[0],
 
 
 def test_every_trainer_gives_the_committed_fingerprint_bit_for_bit():
-    environment = {k: v for k, v in os.environ.items()
-                   if k not in numerics.PORTABLE_ENVIRONMENT and k != numerics.NUMERICS_VARIABLE}
-    environment.update(AVALIB_NUMERICS="portable", AVALIB_NO_CACHE="1", ONEDNN_VERBOSE="1")
+    environment = numerics.unpinned_environment(AVALIB_NUMERICS="portable", AVALIB_NO_CACHE="1", ONEDNN_VERBOSE="1")
     done = subprocess.run([sys.executable, "-m", "avalib.smoke_units"], env=environment,
                           capture_output=True, text=True)
     report = "\n".join(line for line in done.stdout.splitlines() if not line.startswith("onednn_verbose"))
