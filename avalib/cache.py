@@ -23,6 +23,7 @@ unit afresh and stores nothing (e.g. to time the training).
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -245,6 +246,19 @@ def call_of(spelling: str) -> tuple[Callable, dict[str, Any]]:
 # Every unit this process ran or loaded, in order: what ``fingerprints.csv`` lists (a Dask worker's
 # rows travel back with its result, ``avalib.fanout``).
 RECORDS: list[dict[str, Any]] = []
+
+
+@contextlib.contextmanager
+def recorded(keep: bool = True) -> Iterator[list[dict[str, Any]]]:
+    """The rows of ``RECORDS`` made inside the block, in a list filled when it ends; ``keep=False``
+    takes them out of ``RECORDS`` (the caller passes them on: a worker returns them)."""
+    start, made = len(RECORDS), []
+    try:
+        yield made
+    finally:
+        made.extend(RECORDS[start:])
+        if not keep:
+            del RECORDS[start:]
 
 
 def _remember(function: Callable, arguments: dict[str, Any], digest: str, result_fingerprint: str,

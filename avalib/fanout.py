@@ -58,10 +58,8 @@ def _unit(function: Callable, threads: int, key: dict[str, Any]) -> tuple[Any, f
     """One unit through the cache, with the fingerprint rows it made (its own and those of units
     it asked for), taken out of this process's list: the caller keeps them, on a worker too."""
     numerics.pin(threads)
-    start = len(cache.RECORDS)
-    outcome = cache.timed_unit(function, **key)
-    records = cache.RECORDS[start:]
-    del cache.RECORDS[start:]
+    with cache.recorded(keep=False) as records:
+        outcome = cache.timed_unit(function, **key)
     return (*outcome, records)
 
 

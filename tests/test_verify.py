@@ -17,10 +17,9 @@ def results(tmp_path, monkeypatch):
     """A results folder with one notebook whose fingerprints.csv lists a toy step-1 model and its
     warm-up (the latter asks for the former through the cache)."""
     monkeypatch.setenv(cache.NO_CACHE_VARIABLE, "")            # restored after the test
-    start = len(cache.RECORDS)
-    cache.timed_unit(units.warm_start, config=TOY)
-    rows = pd.DataFrame(cache.RECORDS[start:])
-    del cache.RECORDS[start:]
+    with cache.recorded(keep=False) as made:
+        cache.timed_unit(units.warm_start, config=TOY)
+    rows = pd.DataFrame(made)
     (tmp_path / "99_toy").mkdir()
     rows.to_csv(tmp_path / "99_toy" / "fingerprints.csv", index=False)
     return tmp_path

@@ -146,10 +146,10 @@ def fingerprints_compared(source: Source, check: ZemouriConfig, scheduler: str |
     step 1, the warm-up, the trained model, its scores) beside notebook 03's fingerprint of the
     same key: unit, key, fingerprint in 03, here, same. A unit whose key 03 never listed (its code,
     data or numerics differ) has no 03 fingerprint and is not the same."""
-    start = len(cache.RECORDS)
     run = source.run
-    experiment.sweep([check], run.test_size, run.example_count, run.judge, scheduler, threads)   # 03's units
-    here = pd.DataFrame(cache.RECORDS[start:], columns=["unit", "key", "fingerprint"]).drop_duplicates("key")
+    with cache.recorded() as made:                       # 03's units (kept: 05 lists them too)
+        experiment.sweep([check], run.test_size, run.example_count, run.judge, scheduler, threads)
+    here = pd.DataFrame(made, columns=["unit", "key", "fingerprint"]).drop_duplicates("key")
     theirs = source.fingerprints[["key", "fingerprint"]].drop_duplicates("key")
     table = here.merge(theirs, on="key", how="left", suffixes=("_here", "_in_03"))
     table["same"] = table["fingerprint_here"] == table["fingerprint_in_03"]
