@@ -262,10 +262,13 @@ def recorded(keep: bool = True) -> Iterator[list[dict[str, Any]]]:
 
 
 def _remember(function: Callable, arguments: dict[str, Any], digest: str, result_fingerprint: str,
-              seconds: float, from_cache: bool) -> None:
+              seconds: float, from_cache: bool, cpu_model: str | None = None) -> None:
+    """One row of ``RECORDS``; ``cpu_model`` is the CPU that computed the result (a cache hit
+    reports the one stored with it; this one where none was)."""
     RECORDS.append({"unit": function.__qualname__, "key": digest,
                     "fingerprint": result_fingerprint, "seconds": round(seconds, 2),
-                    "from_cache": from_cache, **numerics.describe(), "cpu_model": numerics.cpu_model(),
+                    "from_cache": from_cache, **numerics.describe(),
+                    "cpu_model": cpu_model or numerics.cpu_model(),
                     "call": call_spelling(function, arguments)})
 
 
@@ -336,8 +339,8 @@ def timed_unit(function: Callable, **arguments: Any) -> tuple[Any, float, bool]:
             stored = torch.load(path, weights_only=False)
             log(f"cache hit: {function.__qualname__} {path.name}")
             seconds = float(stored.get("seconds", 0.0))
-            _remember(function, arguments, digest,
-                      stored.get("fingerprint") or fingerprint(stored["result"]), seconds, True)
+            _remember(function, arguments, digest, stored.get("fingerprint") or fingerprint(stored["result"]),
+                      seconds, True, stored.get("cpu_model"))
             return stored["result"], seconds, True
         except (EOFError, RuntimeError, OSError, KeyError, pickle.UnpicklingError,
                 zipfile.BadZipFile) as error:
@@ -351,7 +354,7 @@ def timed_unit(function: Callable, **arguments: Any) -> tuple[Any, float, bool]:
     result_fingerprint = fingerprint(result)
     with atomic_path(path) as temporary:
         torch.save({"key": key, "result": result, "seconds": seconds,
-                    "fingerprint": result_fingerprint}, temporary)
+                    "fingerprint": result_fingerprint, "cpu_model": numerics.cpu_model()}, temporary)
     _remember(function, arguments, digest, result_fingerprint, seconds, False)
     log(f"cached: {function.__qualname__} {path.name}")
     return result, seconds, False

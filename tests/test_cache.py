@@ -142,3 +142,13 @@ def test_the_key_holds_the_sha256_of_the_data_files_a_unit_reads(monkeypatch, tm
     assert cache.unit_key(units.trained, {"config": config}) == before
     monkeypatch.setenv(download.MANIFEST_VARIABLE, replaced("mnist"))
     assert cache.unit_key(units.trained, {"config": config})["data"] != before["data"]
+
+def test_a_cache_hit_reports_the_cpu_that_computed_it(monkeypatch):
+    monkeypatch.setattr(cache.numerics, "cpu_model", lambda: "the CPU that trained it")
+    with cache.recorded(keep=False) as first:
+        cache.unit(weights, size=7)
+    monkeypatch.setattr(cache.numerics, "cpu_model", lambda: "the CPU that loads it")
+    with cache.recorded(keep=False) as again:
+        cache.unit(weights, size=7)
+    assert [row["from_cache"] for row in first + again] == [False, True]
+    assert {row["cpu_model"] for row in first + again} == {"the CPU that trained it"}
