@@ -39,7 +39,8 @@ RUNS = {"00_datasets": "avalib.parameters:DatasetsRun",
         "03_beta_gamma_ablation": "avalib.zemouri.run:AblationRun",
         "04_vae_vs_gan": "avalib.comparison.run:ComparisonRun",
         "05_zemouri_more_seeds": "avalib.zemouri.run:MoreSeedsRun",
-        "06_cifar10": "avalib.cifar10:Cifar10Run"}
+        "06_cifar10": "avalib.cifar10:Cifar10Run",
+        "07_beta_thresholds": "avalib.zemouri.run:BetaThresholdsRun"}
 
 
 def run_class(stem: str):

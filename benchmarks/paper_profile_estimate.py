@@ -1,4 +1,4 @@
-"""An estimate, not a measurement: what Zemouri's notebooks 02 and 03 take at the paper profile
+"""An estimate, not a measurement: what Zemouri's notebooks 02, 03 and 07 take at the paper profile
 (full training sets, 30 step-1 epochs, 1,500 Algorithm 2 iterations per setting, 5 seeds), beside
 the default profile, on this CPU (one thread), on a 32-core SLURM allocation and on one GPU.
 
@@ -111,18 +111,20 @@ def _train_images(dataset: str, train_size: int | None) -> int:
 
 
 def units(profile: str) -> list[dict]:
-    """Every step-1, warm-up and setting unit notebooks 02 and 03 train at ``profile``, once
-    (03 reuses 02's step-1 models), with its kind, iterations and chain (its step-1 model)."""
+    """Every step-1, warm-up and setting unit notebooks 02, 03 and 07 train at ``profile``, once
+    (03 and 07 reuse 02's step-1 models, 07 03's MNIST settings), with its kind, iterations and
+    chain (its step-1 model)."""
     found = {}
-    for stem in ("02_latent_space", "03_beta_gamma_ablation"):
+    for stem in ("02_latent_space", "03_beta_gamma_ablation", "07_beta_thresholds"):
         run = runs.run_class(stem).from_parameters(runs.resolve(stem, profile))
         if stem.startswith("02"):
             settings = [dataclasses.replace(run.base, dataset=d, latent_size=k, seed=s)
                         for s in run.seeds for d in run.datasets for k in run.latent_sizes]
             stages = [("step1", c) for c in settings]
         else:
+            focus = [getattr(run, name, ()) for name in ("focus_seeds", "focus_n_dis", "focus_step2_steps")]
             settings = experiment.sweep_settings(run.base, run.datasets, run.latent_sizes, run.betas, run.gammas,
-                                                 run.seeds, run.focus_seeds, run.focus_n_dis, run.focus_step2_steps)
+                                                 run.seeds, *focus, letters=run.claim_letters)
             stages = [(stage, c) for c in settings for stage in ("step1", "warmup", "setting")]
         for stage, config in stages:
             unit = config.stage(stage) if stage != "setting" else config
@@ -161,7 +163,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     measured = steps(_speed(), 1 if args.smoke else 15)
-    print(f"ESTIMATE (not a measurement) for notebooks 02 + 03, Zemouri's training units only; throughput "
+    print(f"ESTIMATE (not a measurement) for notebooks 02 + 03 + 07, Zemouri's training units only; throughput "
           f"measured here: {numerics.cpu_model()}, numerics {numerics.mode()}, 1 thread")
     for step, row in measured.items():
         print(f"  {step}: {row['seconds'] * 1e3:.1f} ms per iteration here, {row['flops'] / 1e6:.1f} MFLOP, "
@@ -172,7 +174,7 @@ def main() -> None:
     frame["units"] = frame["units"].astype(int)
     print(frame.round(2).to_string())
     if args.output:
-        frame.round(2).assign(estimate="02 + 03 training units; throughput measured here, GPU assumed",
+        frame.round(2).assign(estimate="02 + 03 + 07 training units; throughput measured here, GPU assumed",
                               cpu_model=numerics.cpu_model(), gpu_flops_assumed=GPU_FLOPS,
                               gpu_seconds_per_operator_assumed=LAUNCH).rename_axis("profile").to_csv(args.output)
     print(f"paper / default, one thread here: {rows['paper']['cpu_hours_one_thread'] / rows['default']['cpu_hours_one_thread']:.1f}x")

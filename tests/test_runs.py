@@ -39,6 +39,7 @@ def test_a_run_nests_the_trainer_configs_it_builds():
     ("04_vae_vs_gan", {"epoch": 3}, r"unknown parameter\(s\) epoch for 04_vae_vs_gan; its parameters: profile"),
     ("06_cifar10", {"models": ["gan", "zemouri"]}, r"parameter models=\['gan', 'zemouri'\]: must include 'vae'"),
     ("06_cifar10", {"zemouri_steps": 0}, r"parameter zemouri_steps=0: must be >= 1"),
+    ("07_beta_thresholds", {"latent_sizes": [100]}, r"parameter latent_sizes=\[100\]: must include 2 \(the beta claims"),
 ])
 def test_a_bad_parameter_is_named_with_its_value_and_what_is_allowed(stem, overrides, message):
     with pytest.raises(ValueError, match=message):

@@ -245,6 +245,10 @@ def test_the_sweep_spends_seeds_where_the_claims_are():
     assert {(n, t) for (d, k, g, b, s, n, t) in keys} == {(5, 100), (1, 100), (5, 400)}
     assert all((d, k, g) == ("mnist", 2, 0.0) for (d, k, g, b, s, n, t) in keys if (n, t) != (5, 100))
     assert len([key for key in keys if key[5:] == (1, 100)]) == 3 * 3          # 3 betas x 3 seeds
+    across = sweep_settings(base, ["mnist", "omniglot_alphabets"], [2, 100], [0.0, 0.01, 0.1], [0.0, 0.1],
+                            [0, 1], letters=("A", "C", "D"))                   # notebook 03's claims
+    assert ("mnist", 2, 0.0, 0.01, 1) not in {(c.dataset, c.latent_size, c.gamma, c.beta, c.seed) for c in across}
+    assert {c.seed for c in across if (c.dataset, c.latent_size, c.beta) == ("mnist", 2, 0.0)} == {0, 1}
 
 
 def test_the_frozen_encoding_follows_the_encoder_not_only_its_config():

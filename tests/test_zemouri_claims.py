@@ -108,3 +108,23 @@ def test_a_budget_without_a_claims_settings_does_not_mark_it_budget_dependent():
     assert at_400.loc["4.4 (B1)", "seeds"] == 0 and "fewer than 2 seeds" in at_400.loc["4.4 (B1)", "verdict"]
     own = table[table.condition.str.endswith("(the sweep's)")].set_index("section")
     assert not own.loc["4.4 (B1)", "budget_dependent"]
+
+
+def test_notebook_03_judges_the_claims_across_datasets_and_notebook_07_the_beta_claims():
+    frame = synthetic(omniglot_100_works=True).assign(n_dis=5, step2_steps=100)
+    focus = frame[(frame.dataset == "mnist") & (frame.Kz == 2) & (frame.gamma == 0.0)]
+    both = pd.concat([frame, focus.assign(n_dis=1)])
+    across = verdicts(both, budget="x", letters=("A", "C", "D"), evidence="03_x/metrics.csv")
+    assert list(across.section) == ["4.4 (A)", "4.4 (C)", "4.4 (D)"]             # no B, no n_dis 1 rows
+    assert set(across.evidence) == {"03_x/metrics.csv"}
+    beta = verdicts(pd.concat([focus, focus.assign(n_dis=1)]), budget="x", letters=("B",))
+    assert list(beta.section) == [f"4.4 (B{i})" for i in range(5)] * 2           # at n_dis 5, then 1
+    assert set(beta.condition.str.split(",").str[0]) == {"n_dis = 5", "n_dis = 1"}
+
+
+def test_the_sweeps_own_budget_is_named_where_two_budgets_have_as_many_rows():
+    focus = synthetic(omniglot_100_works=True).query("dataset == 'mnist' and Kz == 2 and gamma == 0.0")
+    tied = pd.concat([focus.assign(n_dis=5, step2_steps=50), focus.assign(n_dis=1, step2_steps=50)])
+    table = verdicts(tied, letters=("B",), sweep=(5, 50))
+    assert table.condition.iloc[0] == "n_dis = 5, 50 Algorithm 2 iterations (the sweep's)"
+    assert verdicts(tied, letters=("B",), sweep=(1, 50)).condition.iloc[0].startswith("n_dis = 1")

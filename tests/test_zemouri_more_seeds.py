@@ -1,6 +1,7 @@
 """Notebook 05's plan: which claims of notebook 03 get more seeds, which settings that trains, and
 the claims judged again on the pooled seeds (synthetic metrics, no training)."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from avalib import results
 from avalib.zemouri import more_seeds
 from avalib.zemouri.claims import verdicts
 from avalib.zemouri.experiment import judged_rows
-from avalib.zemouri.run import AblationRun
+from avalib.zemouri.run import AblationRun, BetaThresholdsRun
 from test_zemouri_claims import synthetic
 
 SWEEP = "n_dis = 5, 50 Algorithm 2 iterations (the sweep's)"
@@ -25,9 +26,16 @@ def ablation_run(**changes) -> AblationRun:
                   seeds=[0, 1, 2], train_size=300, step1_epochs=1, n_dis=5, warmup_steps=3, step2_steps=50,
                   test_size=100, threads=1, scheduler=None, device="cpu",
                   betas=[0.0, 0.0001, 0.001, 0.003, 0.005, 0.01, 0.1, 0.5], gammas=[0.0, 0.1],
-                  focus_seeds=[], focus_n_dis=[1], focus_step2_steps=[], pilot_betas=[0.0, 0.005, 0.1],
-                  pilot_steps=[25, 400], example_count=8, judge_train_size=500, judge_epochs=1)
+                  example_count=8, judge_train_size=500, judge_epochs=1)
     return AblationRun(**(values | changes))
+
+
+def thresholds_run(**changes) -> BetaThresholdsRun:
+    """A source with notebook 07's focus and budget pilot (its n_dis 1, its pilot's betas)."""
+    values = dataclasses.asdict(ablation_run()) | dict(
+        focus_seeds=[], focus_n_dis=[1], focus_step2_steps=[], pilot_betas=[0.0, 0.005, 0.1], pilot_steps=[25, 400])
+    values = {name: values[name] for name in BetaThresholdsRun.parameter_names()}
+    return BetaThresholdsRun(**(values | changes))
 
 
 def metrics(seeds) -> pd.DataFrame:
@@ -38,7 +46,7 @@ def metrics(seeds) -> pd.DataFrame:
 
 def source(seeds=(0, 1, 2)) -> more_seeds.Source:
     measured = metrics(seeds)
-    claims = verdicts(measured, budget="the sweep's")
+    claims = verdicts(measured, budget="the sweep's", letters=AblationRun.claim_letters)
     return more_seeds.Source(Path("results/03_beta_gamma_ablation"), ablation_run(), claims, measured, "abc")
 
 
@@ -67,14 +75,15 @@ def test_each_claim_reads_its_own_settings_at_its_condition():
         (d, k, 0.0, 0.0) for d in run.datasets for k in run.latent_sizes}
     c, _ = more_seeds.settings(claim("4.4 (C)", SWEEP), run)
     assert len(c) == 2 * 2 * 2 * 2 and {x.beta for x in c} == {0.1, 0.5}
-    b, pilot = more_seeds.settings(claim("4.4 (B3)", PILOT), run)
-    assert pilot and [x.beta for x in b] == run.pilot_betas and {x.step2_steps for x in b} == {400}
-    b, pilot = more_seeds.settings(claim("4.4 (B3)", "n_dis = 1, 50 Algorithm 2 iterations"), run)
-    assert not pilot and {x.n_dis for x in b} == {1} and [x.beta for x in b] == run.betas
+    focus = thresholds_run()
+    b, pilot = more_seeds.settings(claim("4.4 (B3)", PILOT), focus)
+    assert pilot and [x.beta for x in b] == focus.pilot_betas and {x.step2_steps for x in b} == {400}
+    b, pilot = more_seeds.settings(claim("4.4 (B3)", "n_dis = 1, 50 Algorithm 2 iterations"), focus)
+    assert not pilot and {x.n_dis for x in b} == {1} and [x.beta for x in b] == focus.betas
     d, _ = more_seeds.settings(claim("4.4 (D)", SWEEP), run)
     assert {(x.dataset, x.latent_size, x.beta, x.gamma) for x in d} == {("omniglot_alphabets", k, 0.0, 0.0)
                                                                        for k in run.latent_sizes}
-    typed, _ = more_seeds.settings(claim("4.4 (B3)", "words only", n_dis=1.0, step2_steps=50.0), run)
+    typed, _ = more_seeds.settings(claim("4.4 (B3)", "words only", n_dis=1.0, step2_steps=50.0), focus)
     assert typed == b, "a row's n_dis and step2_steps decide, not its words"
     with pytest.raises(ValueError, match="section 'E'"):
         more_seeds.settings(claim("E", SWEEP), run)
@@ -121,7 +130,9 @@ def test_the_pooled_claims_are_judged_with_notebook_03s_seeds_beside_them():
     claims = more_seeds.judged_again(found, rows, chosen, evidence="05_zemouri_more_seeds/measured.csv")
     a = claims.set_index("section").loc["4.4 (A)"]
     assert (a.seeds, a.seeds_in_03, bool(a.chosen)) == (8, 3, True)
-    assert a.verdict == verdicts(pd.concat([found.measured, added]), budget="x").set_index("section").loc["4.4 (A)"].verdict
+    again_here = verdicts(pd.concat([found.measured, added]), budget="x", letters=AblationRun.claim_letters)
+    assert a.verdict == again_here.set_index("section").loc["4.4 (A)"].verdict
+    assert not claims.section.str.contains("B").any()             # notebook 03 judges no beta claim
     assert set(claims.evidence) == {"05_zemouri_more_seeds/measured.csv"}
     differences = more_seeds.seed_differences(rows, claims)
     assert set(differences[differences.claim.str.startswith("4.4 (A)")].seed) == set(range(8))

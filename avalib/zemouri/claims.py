@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from avalib import claims as rule
-from avalib.zemouri.focus import FOCUS, LARGE_BETAS
+from avalib.zemouri.focus import CLAIM_LETTERS, FOCUS, LARGE_BETAS
 
 PAPER = "Zemouri (2020)"
 EVIDENCE = "03_beta_gamma_ablation/metrics.csv"
@@ -69,9 +69,9 @@ def _mean(values: np.ndarray) -> float:
     return float(np.nanmean(values)) if len(values) and np.isfinite(values).any() else float("nan")
 
 
-def _claims(frame: pd.DataFrame, only_beta_claims: bool = False) -> list[tuple]:
-    """(section, words, measured, test text, test) of every claim of section 4.4 on ``frame``
-    (one n_dis and budget), or only the beta claims (B) of the focus."""
+def _claims(frame: pd.DataFrame, letters=CLAIM_LETTERS) -> list[tuple]:
+    """(section, words, measured, test text, test) of the claims of section 4.4 whose letter is
+    in ``letters`` (A, B: B0-B4 of the focus, C, D) on ``frame`` (one n_dis and budget)."""
     records = []
 
     def add(section, words, measured, test_text, test):
@@ -86,7 +86,7 @@ def _claims(frame: pd.DataFrame, only_beta_claims: bool = False) -> list[tuple]:
         return _pair(frame, column, dict(dataset=FOCUS, Kz=2, beta=beta, gamma=0.0),
                      dict(dataset=FOCUS, Kz=2, beta=0.0, gamma=0.0))
 
-    if not only_beta_claims:
+    if "A" in letters:
         mse = {d: _pair(frame, "pixel_mse", dict(dataset=d, Kz=100, beta=0.0, gamma=0.0),
                         dict(dataset=d, Kz=2, beta=0.0, gamma=0.0)) for d in datasets}
         add("4.4 (A)", "At beta = 0, K_z = 100 reconstructs better than K_z = 2",
@@ -95,57 +95,58 @@ def _claims(frame: pd.DataFrame, only_beta_claims: bool = False) -> list[tuple]:
             "K_z = 100's pixel MSE < K_z = 2's on every dataset",
             _all([rule.compare(big, small, "<") for big, small in mse.values()], "<"))
 
-    thresholds = thresholds_table(frame)
-    own = thresholds[(thresholds.dataset == FOCUS) & (thresholds.Kz == 2)].sort_values("seed")
-    eps1, eps2 = own.epsilon_1.to_numpy(dtype=float), own.epsilon_2.to_numpy(dtype=float)
-    grid = sorted(set(frame.beta))
-    on_grid = (f"; thresholds on the beta grid {', '.join(f'{b:g}' for b in grid)}: each lies between "
-               "its grid value and the one below it, so the grid bounds the answer")
-    add("4.4 (B0)", "As beta rises, reconstructions pass from blurred to sharper-and-matching to not "
-               "matching (MNIST, K_z = 2)",
-        f"eps_1 = {_mean(eps1):g}, eps_2 = {_mean(eps2):g} (mean over seeds; definitions in B4){on_grid}",
-        "eps_1 < eps_2 (grid-valued: exact sign-flip test)", rule.compare(eps1, eps2, "<", discrete=True))
+    if "B" in letters:
+        thresholds = thresholds_table(frame)
+        own = thresholds[(thresholds.dataset == FOCUS) & (thresholds.Kz == 2)].sort_values("seed")
+        eps1, eps2 = own.epsilon_1.to_numpy(dtype=float), own.epsilon_2.to_numpy(dtype=float)
+        grid = sorted(set(frame.beta))
+        on_grid = (f"; thresholds on the beta grid {', '.join(f'{b:g}' for b in grid)}: each lies between "
+                   "its grid value and the one below it, so the grid bounds the answer")
+        add("4.4 (B0)", "As beta rises, reconstructions pass from blurred to sharper-and-matching to not "
+                   "matching (MNIST, K_z = 2)",
+            f"eps_1 = {_mean(eps1):g}, eps_2 = {_mean(eps2):g} (mean over seeds; definitions in B4){on_grid}",
+            "eps_1 < eps_2 (grid-valued: exact sign-flip test)", rule.compare(eps1, eps2, "<", discrete=True))
 
-    sharp0, agree0 = focus("sharpness_ratio", 0.0), focus("label_agreement", 0.0)
-    low = {b: focus("sharpness_ratio", b) for b in (0.001, 0.003)}
-    add("4.4 (B1)", "beta <= 0.003: reconstruction dominant, blurred outputs",
-        f"sharpness ratio {_mean(sharp0):.2f} at beta = 0, "
-        + ", ".join(f"{_mean(v):.2f} at {b}" for b, v in low.items()),
-        f"sharpness ratio < {BLURRED} and no more than {SHARPER:.0%} above beta = 0's, at 0.001 and 0.003",
-        _all([rule.compare(v, np.full_like(v, BLURRED), "<") for v in low.values()]
-             + [rule.compare(v / zero, np.ones_like(v), "<=", SHARPER)
-                for v, zero in (against_zero("sharpness_ratio", b) for b in low)], "<"))
+        sharp0, agree0 = focus("sharpness_ratio", 0.0), focus("label_agreement", 0.0)
+        low = {b: focus("sharpness_ratio", b) for b in (0.001, 0.003)}
+        add("4.4 (B1)", "beta <= 0.003: reconstruction dominant, blurred outputs",
+            f"sharpness ratio {_mean(sharp0):.2f} at beta = 0, "
+            + ", ".join(f"{_mean(v):.2f} at {b}" for b, v in low.items()),
+            f"sharpness ratio < {BLURRED} and no more than {SHARPER:.0%} above beta = 0's, at 0.001 and 0.003",
+            _all([rule.compare(v, np.full_like(v, BLURRED), "<") for v in low.values()]
+                 + [rule.compare(v / zero, np.ones_like(v), "<=", SHARPER)
+                    for v, zero in (against_zero("sharpness_ratio", b) for b in low)], "<"))
 
-    middle = {b: (focus("sharpness_ratio", b), focus("label_agreement", b)) for b in (0.005, 0.01)}
-    add("4.4 (B2)", "0.005 <= beta <= 0.01: clearer, more realistic outputs that still match",
-        "; ".join(f"beta = {b}: sharpness {_mean(s):.2f}, agreement {_mean(a):.3f}"
-                  for b, (s, a) in middle.items()) + f" (beta = 0: {_mean(sharp0):.2f}, {_mean(agree0):.3f})",
-        f"sharpness ratio more than {SHARPER:.0%} above beta = 0's and agreement within "
-        f"{AGREEMENT_KEPT} of it, at 0.005 and 0.01",
-        _all([rule.compare(s / zero, np.ones_like(s), ">", SHARPER)
-              for s, zero in (against_zero("sharpness_ratio", b) for b in middle)]
-             + [rule.compare(*against_zero("label_agreement", b), ">=", AGREEMENT_KEPT) for b in middle],
-             ">"))
+        middle = {b: (focus("sharpness_ratio", b), focus("label_agreement", b)) for b in (0.005, 0.01)}
+        add("4.4 (B2)", "0.005 <= beta <= 0.01: clearer, more realistic outputs that still match",
+            "; ".join(f"beta = {b}: sharpness {_mean(s):.2f}, agreement {_mean(a):.3f}"
+                      for b, (s, a) in middle.items()) + f" (beta = 0: {_mean(sharp0):.2f}, {_mean(agree0):.3f})",
+            f"sharpness ratio more than {SHARPER:.0%} above beta = 0's and agreement within "
+            f"{AGREEMENT_KEPT} of it, at 0.005 and 0.01",
+            _all([rule.compare(s / zero, np.ones_like(s), ">", SHARPER)
+                  for s, zero in (against_zero("sharpness_ratio", b) for b in middle)]
+                 + [rule.compare(*against_zero("label_agreement", b), ">=", AGREEMENT_KEPT) for b in middle],
+                 ">"))
 
-    high = focus("label_agreement", 0.1)
-    add("4.4 (B3)", "beta = 0.1: generative effect dominant, most outputs do not match their inputs",
-        f"label agreement {_mean(high):.3f} at beta = 0.1 vs {_mean(agree0):.3f} at beta = 0",
-        f"agreement < 0.5 and more than {LABELS_LOST} below beta = 0's",
-        _all([rule.compare(high, np.full_like(high, 0.5), "<"),
-              rule.compare(*against_zero("label_agreement", 0.1), "<", LABELS_LOST)], "<"))
+        high = focus("label_agreement", 0.1)
+        add("4.4 (B3)", "beta = 0.1: generative effect dominant, most outputs do not match their inputs",
+            f"label agreement {_mean(high):.3f} at beta = 0.1 vs {_mean(agree0):.3f} at beta = 0",
+            f"agreement < 0.5 and more than {LABELS_LOST} below beta = 0's",
+            _all([rule.compare(high, np.full_like(high, 0.5), "<"),
+                  rule.compare(*against_zero("label_agreement", 0.1), "<", LABELS_LOST)], "<"))
 
-    add("4.4 (B4)", "0.003 < eps_1 <= 0.005 and 0.01 < eps_2 <= 0.1 (MNIST, K_z = 2)",
-        f"eps_1 = {_mean(eps1):g}, eps_2 = {_mean(eps2):g}{on_grid}",
-        "on the beta grid: eps_1 above 0.003 and below 0.01 (i.e. 0.005), eps_2 above 0.01 and "
-        "below 0.5 (i.e. 0.1); eps_1 is the first beta whose sharpness ratio exceeds beta = 0's by "
-        f"{SHARPER:.0%}, eps_2 the first whose agreement falls {LABELS_LOST} below beta = 0's "
-        "(grid-valued: exact sign-flip tests)",
-        _all([rule.compare(eps1, np.full_like(eps1, 0.003), ">", discrete=True),
-              rule.compare(np.full_like(eps1, 0.01), eps1, ">", discrete=True),
-              rule.compare(eps2, np.full_like(eps2, 0.01), ">", discrete=True),
-              rule.compare(np.full_like(eps2, 0.5), eps2, ">", discrete=True)], ">"))
+        add("4.4 (B4)", "0.003 < eps_1 <= 0.005 and 0.01 < eps_2 <= 0.1 (MNIST, K_z = 2)",
+            f"eps_1 = {_mean(eps1):g}, eps_2 = {_mean(eps2):g}{on_grid}",
+            "on the beta grid: eps_1 above 0.003 and below 0.01 (i.e. 0.005), eps_2 above 0.01 and "
+            "below 0.5 (i.e. 0.1); eps_1 is the first beta whose sharpness ratio exceeds beta = 0's by "
+            f"{SHARPER:.0%}, eps_2 the first whose agreement falls {LABELS_LOST} below beta = 0's "
+            "(grid-valued: exact sign-flip tests)",
+            _all([rule.compare(eps1, np.full_like(eps1, 0.003), ">", discrete=True),
+                  rule.compare(np.full_like(eps1, 0.01), eps1, ">", discrete=True),
+                  rule.compare(eps2, np.full_like(eps2, 0.01), ">", discrete=True),
+                  rule.compare(np.full_like(eps2, 0.5), eps2, ">", discrete=True)], ">"))
 
-    if not only_beta_claims:
+    if "C" in letters:
         pairs, restore_tests = [], []
         for d in datasets:                   # every large-beta pair, not only those that lost labels
             for k in sorted(set(frame.Kz)):
@@ -165,55 +166,59 @@ def _claims(frame: pd.DataFrame, only_beta_claims: bool = False) -> list[tuple]:
             _all(restore_tests, ">") if restore_tests else rule.Test(float("nan"), float("nan"), 0,
                                                                      float("nan"), float("nan")))
 
-        omniglot = next((d for d in datasets if d.startswith("omniglot")), None)
-        if omniglot:
-            def ratio(d, k):
-                return (_seeds(frame, "pixel_mse", dataset=d, Kz=k, beta=0.0, gamma=0.0)
-                        / _seeds(frame, "mean_image_mse", dataset=d, Kz=k, beta=0.0, gamma=0.0))
-            two, hundred = ratio(omniglot, 2), ratio(omniglot, 100)
-            add("4.4 (D)", "Reconstruction is impossible for Omniglot in 2-D (but not in 100-D)",
-                "pixel MSE / the mean image's at beta = 0, K_z = 2: "
-                + "; ".join(f"{d} {_mean(ratio(d, 2)):.2f}" for d in datasets)
-                + f"; {omniglot} at K_z = 100: {_mean(hundred):.2f}",
-                f"{omniglot}'s K_z = 2 ratio above {NO_BETTER_THAN_MEAN} (no better than the mean image) "
-                f"and its K_z = 100 ratio below it",
-                _all([rule.compare(two, np.full_like(two, NO_BETTER_THAN_MEAN), ">"),
-                      rule.compare(np.full_like(hundred, NO_BETTER_THAN_MEAN), hundred, ">")], ">"))
+    omniglot = next((d for d in datasets if d.startswith("omniglot")), None)
+    if "D" in letters and omniglot:
+        def ratio(d, k):
+            return (_seeds(frame, "pixel_mse", dataset=d, Kz=k, beta=0.0, gamma=0.0)
+                    / _seeds(frame, "mean_image_mse", dataset=d, Kz=k, beta=0.0, gamma=0.0))
+        two, hundred = ratio(omniglot, 2), ratio(omniglot, 100)
+        add("4.4 (D)", "Reconstruction is impossible for Omniglot in 2-D (but not in 100-D)",
+            "pixel MSE / the mean image's at beta = 0, K_z = 2: "
+            + "; ".join(f"{d} {_mean(ratio(d, 2)):.2f}" for d in datasets)
+            + f"; {omniglot} at K_z = 100: {_mean(hundred):.2f}",
+            f"{omniglot}'s K_z = 2 ratio above {NO_BETTER_THAN_MEAN} (no better than the mean image) "
+            f"and its K_z = 100 ratio below it",
+            _all([rule.compare(two, np.full_like(two, NO_BETTER_THAN_MEAN), ">"),
+                  rule.compare(np.full_like(hundred, NO_BETTER_THAN_MEAN), hundred, ">")], ">"))
 
     return records
 
 
-def _variants(frame: pd.DataFrame) -> list[tuple[int, int]]:
-    """The (n_dis, step2_steps) of ``frame``'s rows, the sweep's own (the most rows) first."""
+def _variants(frame: pd.DataFrame, sweep: tuple[int, int] | None = None) -> list[tuple[int, int]]:
+    """The (n_dis, step2_steps) of ``frame``'s rows, the sweep's own first: ``sweep`` where given,
+    else the one with the most rows."""
     if "n_dis" not in frame:
         return [(None, None)]
     counts = frame.groupby(["n_dis", "step2_steps"]).size().sort_values(ascending=False, kind="stable")
-    return [tuple(int(v) for v in index) for index in counts.index]
+    found = [tuple(int(v) for v in index) for index in counts.index]
+    return sorted(found, key=lambda variant: variant != tuple(sweep)) if sweep else found
 
 
-def verdicts(frame: pd.DataFrame, budget: str = "") -> pd.DataFrame:
-    """Every claim of section 4.4 with its test on the seeds of ``frame`` (the sweep's metrics,
-    one row per dataset, K_z, gamma, beta and seed, and where present n_dis and step2_steps), Holm
-    over the whole table. The sweep's own n_dis and budget (``budget`` describes it) decide every
-    claim; each further (n_dis, step2_steps) of the focus decides the beta claims (B) again, as
-    rows with that condition. ``budget_dependent`` marks a B claim whose verdict differs between
+def verdicts(frame: pd.DataFrame, budget: str = "", letters=CLAIM_LETTERS,
+             evidence: str = EVIDENCE, sweep: tuple[int, int] | None = None) -> pd.DataFrame:
+    """The claims of section 4.4 whose letter is in ``letters`` (``focus.CLAIM_LETTERS``), each
+    with its test on the seeds of ``frame`` (the sweep's metrics, one row per dataset, K_z,
+    gamma, beta and seed, and where present n_dis and step2_steps), Holm over the whole table;
+    ``evidence`` names the table they read. The sweep's own n_dis and budget (``sweep``: (n_dis,
+    step2_steps), else the pair with the most rows; ``budget`` describes it) decide every claim; each further (n_dis, step2_steps) of the focus decides the
+    beta claims (B) again, as rows with that condition. ``budget_dependent`` marks a B claim whose verdict differs between
     two budgets at one n_dis, among the budgets with at least 2 seeds for it. Each row says the
-    seeds, the difference and its standard error, and its condition as numbers (``n_dis``,
-    ``step2_steps``; empty where the frame has one budget)."""
+    seeds, the difference and its standard error, and its condition in words and as numbers
+    (``n_dis``, ``step2_steps``; empty where the frame has no such columns)."""
     records, conditions = [], []
-    variants = _variants(frame)
+    variants = _variants(frame, sweep)
     for number, (n_dis, steps) in enumerate(variants):
         part = frame if n_dis is None else frame[(frame.n_dis == n_dis) & (frame.step2_steps == steps)]
-        found = _claims(part, only_beta_claims=number > 0)
+        found = _claims(part, letters if number == 0 else [letter for letter in letters if letter == "B"])
         records += found
-        condition = "" if len(variants) == 1 else (f"n_dis = {n_dis}, {steps} Algorithm 2 iterations"
-                                                   + (" (the sweep's)" if number == 0 else ""))
+        condition = "" if n_dis is None else (f"n_dis = {n_dis}, {steps} Algorithm 2 iterations"
+                                              + (" (the sweep's)" if number == 0 else ""))
         conditions += [(condition, n_dis, steps, budget if number == 0 else
                         f"{steps} Algorithm 2 iterations, n_dis = {n_dis}")] * len(found)
     tests = [record[-1] for record in records]
     decisions = rule.decide(tests)
     verdicts = rule.verdict_words(decisions)
-    claims = [rule.judged(PAPER, section, words, measured, test_text, EVIDENCE, test, decision, condition[0])
+    claims = [rule.judged(PAPER, section, words, measured, test_text, evidence, test, decision, condition[0])
               for (section, words, measured, test_text, test), decision, condition
               in zip(records, decisions, conditions)]
     by_n_dis: dict[tuple, set] = {}

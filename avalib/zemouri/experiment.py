@@ -16,7 +16,7 @@ from avalib.metrics import frechet_distance, laplacian_sharpness
 from avalib.training import in_batches
 from avalib.zemouri import trainer, units
 from avalib.zemouri.model import ZemouriModel, feature_reconstruction_loss, kl_loss
-from avalib.zemouri.focus import FOCUS, FOCUS_LATENT_SIZE, claims_use
+from avalib.zemouri.focus import CLAIM_LETTERS, FOCUS, FOCUS_LATENT_SIZE, claims_use
 from avalib.zemouri.trainer import ZemouriConfig, reconstruct
 
 ACTIVE_UNIT_VARIANCE = 0.01       # Burda et al. (2016)'s threshold for an active latent unit
@@ -211,17 +211,20 @@ def score_setting(config: ZemouriConfig, judge_config: DomainClassifierConfig, t
 
 
 def sweep_settings(base: ZemouriConfig, datasets, latent_sizes, betas, gammas, seeds,
-                   focus_seeds=(), focus_n_dis=(), focus_step2_steps=()) -> list[ZemouriConfig]:
+                   focus_seeds=(), focus_n_dis=(), focus_step2_steps=(),
+                   letters=CLAIM_LETTERS) -> list[ZemouriConfig]:
     """The settings of the sweep at ``base``'s n_dis and step2_steps: every (dataset, K_z, gamma,
-    beta) at the first seed (the figures), and those a claim uses (``claims_use``) at every seed;
+    beta) at the first seed (the figures), and those a claim of ``letters`` uses (``claims_use``)
+    at every seed;
     where the beta claims (B) are - the FOCUS dataset at K_z = 2, gamma = 0,
     every beta - also ``focus_seeds``, and the focus at all its seeds again at each n_dis of
     ``focus_n_dis`` and each budget of ``focus_step2_steps`` (Algorithm 2 iterations per setting).
     Settings sharing a step-1 model are consecutive."""
     grid = [dataclasses.replace(base, dataset=d, latent_size=k, gamma=g, beta=b, seed=s)
             for s in seeds for d in datasets for k in latent_sizes for g in gammas for b in betas
-            if s == seeds[0] or claims_use(d, k, g, b)]
-    if FOCUS not in datasets or FOCUS_LATENT_SIZE not in latent_sizes or 0.0 not in gammas:
+            if s == seeds[0] or claims_use(d, k, g, b, letters)]
+    if (not (focus_seeds or focus_n_dis or focus_step2_steps)
+            or FOCUS not in datasets or FOCUS_LATENT_SIZE not in latent_sizes or 0.0 not in gammas):
         return grid
     all_seeds = [*seeds, *[s for s in focus_seeds if s not in seeds]]
     focus = [dataclasses.replace(base, dataset=FOCUS, latent_size=FOCUS_LATENT_SIZE, gamma=0.0,

@@ -3,7 +3,8 @@
 Notebook 03 reports, for every inconclusive claim, the seeds its observed effect and spread would
 need to reach a verdict at the table's Holm level (``seeds_needed``, a power estimate). Here every
 such claim with ``seeds_needed <= max_seeds`` is given that many seeds: its settings at seeds
-0 .. n-1, those notebook 03 measured read from its tables (``metrics.csv``, ``budget_pilot.csv``),
+0 .. n-1, those notebook 03 measured read from its tables (``metrics.csv``; a source with a
+budget pilot, as notebook 07 has, also ``budget_pilot.csv``),
 the others trained with notebook 03's own configs (read from its ``provenance.json``, so the two
 cannot differ). Whether this machine computes what notebook 03 computed is asked of the
 fingerprints (``fingerprints_compared``): notebook 03's first setting is trained here first and
@@ -60,9 +61,10 @@ class Source:
         metrics = pd.read_csv(folder / "metrics.csv")
         pilot_file = folder / "budget_pilot.csv"
         pilot = pd.read_csv(pilot_file) if pilot_file.exists() else pd.DataFrame()
-        measured = experiment.judged_rows(metrics, pilot, run.pilot_steps)
+        measured = experiment.judged_rows(metrics, pilot, _pilot_steps(run))
         prints = folder / "fingerprints.csv"
-        return cls(folder, run, pd.read_csv(folder / "claims.csv"), measured, provenance["git_commit"],
+        claims = pd.read_csv(folder / "claims.csv").fillna({"condition": ""})
+        return cls(folder, run, claims, measured, provenance["git_commit"],
                    pd.read_csv(prints) if prints.exists() else pd.DataFrame(columns=["unit", "key", "fingerprint"]))
 
     @property
@@ -74,8 +76,8 @@ class Source:
         """What the pooled claims build on, in a few numbers."""
         return pd.Series({"folder": self.where, "datasets": ", ".join(self.run.datasets),
                           "seeds (every setting a claim uses)": ", ".join(map(str, self.run.seeds)),
-                          "focus seeds": ", ".join(map(str, self.run.focus_seeds)),
-                          "metrics rows": len(self.measured), "claims": len(self.claims)})
+                          "claims": len(self.claims), "of section 4.4": ", ".join(self.run.claim_letters),
+                          "metrics rows": len(self.measured)})
 
     @property
     def budget(self) -> str:
@@ -113,8 +115,8 @@ def settings(claim, run: AblationRun) -> tuple[list[ZemouriConfig], bool]:
     n_dis, steps = variant(claim, (base.n_dis, base.step2_steps))
     at = dataclasses.replace(base, n_dis=n_dis, step2_steps=steps)
     letter = _letter(section)
-    pilot = (steps != base.step2_steps and steps not in run.focus_step2_steps
-             and run.pilot_steps and steps == max(run.pilot_steps))
+    pilot = (steps != base.step2_steps and steps not in getattr(run, "focus_step2_steps", ())
+             and _pilot_steps(run) and steps == max(_pilot_steps(run)))
     if letter[:1] not in CLAIM_SETTINGS:
         raise ValueError(f"claim section {section!r}: no settings known (allowed: A, B0-B4, C, D)")
     reads = CLAIM_SETTINGS[letter[:1]]
@@ -122,6 +124,11 @@ def settings(claim, run: AblationRun) -> tuple[list[ZemouriConfig], bool]:
     grid = [(d, k, g, b) for d in run.datasets for k in run.latent_sizes for g in run.gammas for b in betas
             if reads.covers(d, k, g, b)]
     return [dataclasses.replace(at, dataset=d, latent_size=k, gamma=g, beta=b) for d, k, g, b in grid], bool(pilot)
+
+
+def _pilot_steps(run: AblationRun) -> list[int]:
+    """The budgets of the source's pilot (notebook 07 runs one; notebook 03 none)."""
+    return list(getattr(run, "pilot_steps", ()))
 
 
 def _key(config: ZemouriConfig) -> tuple:
@@ -198,8 +205,8 @@ def train(sweep: list[ZemouriConfig], pilot: list[ZemouriConfig], source: Source
         frames.append(experiment.sweep(sweep, run.test_size, 1, run.judge, scheduler, threads)[0])
     if pilot:
         base = [dataclasses.replace(c, step2_steps=run.base.step2_steps) for c in pilot]
-        curves = experiment.pilot_curves(base, run.pilot_steps, run.judge, run.test_size, scheduler, threads)
-        frames.append(curves[curves.step2_steps == max(run.pilot_steps)])
+        curves = experiment.pilot_curves(base, _pilot_steps(run), run.judge, run.test_size, scheduler, threads)
+        frames.append(curves[curves.step2_steps == max(_pilot_steps(run))])
     columns = list(source.measured.columns)
     return (pd.concat(frames, ignore_index=True)[columns] if frames
             else pd.DataFrame(columns=columns))
@@ -271,7 +278,9 @@ def judged_again(source: Source, rows: pd.DataFrame, chosen: pd.DataFrame, evide
     """Every claim of notebook 03 judged on the pooled rows (its rule, its Holm family), kept where
     the claim was chosen or its seeds, verdict or effect changed (a block measured again here
     moves the claims that read it); with notebook 03's seeds, verdict and effect beside."""
-    claims = verdicts(rows.drop(columns="notebook"), budget=source.budget)
+    run = source.run
+    claims = verdicts(rows.drop(columns="notebook"), budget=source.budget, letters=run.claim_letters,
+                      sweep=(run.base.n_dis, run.base.step2_steps))
     key = ["section", "condition"]
     before = source.claims.set_index(key)[["seeds", "verdict", "effect"]].rename(
         columns={"seeds": "seeds_in_03", "verdict": "verdict_in_03", "effect": "effect_in_03"})

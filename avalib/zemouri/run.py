@@ -1,5 +1,5 @@
-"""The parameters of notebooks 02 and 03 (``avalib.parameters``): what they share (step 1 and the
-warm-up, whose units 03 reuses from 02 through the cache) and what each adds."""
+"""The parameters of notebooks 02, 03, 05 and 07 (``avalib.parameters``): what 02, 03 and 07 share
+(step 1 and the warm-up, whose units 03 and 07 reuse from 02 through the cache) and what each adds."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from avalib.domain_classifier import DomainClassifierConfig
 from avalib.parameters import Run, at_least, distinct, labelled_datasets, problem
+from avalib.zemouri.focus import FOCUS, FOCUS_LATENT_SIZE
 from avalib.zemouri.trainer import ZemouriConfig
 
 
@@ -61,17 +62,14 @@ class LatentSpaceRun(ZemouriRun):
 
 @dataclass(frozen=True)
 class AblationRun(ZemouriRun):
-    """Notebook 03: the sweep, the focus of the beta claims and the budget pilot; ``judge`` is
-    the domain classifier's config."""
+    """Notebook 03: the sweep over every dataset, K_z, gamma and beta, and the claims of section
+    4.4 that read across them (``claim_letters``: A, C, D); ``judge`` is the domain classifier's
+    config."""
 
     stem: ClassVar[str] = "03_beta_gamma_ablation"
+    claim_letters: ClassVar[tuple[str, ...]] = ("A", "C", "D")
     betas: list[float]
     gammas: list[float]
-    focus_seeds: list[int]
-    focus_n_dis: list[int]
-    focus_step2_steps: list[int]
-    pilot_betas: list[float]
-    pilot_steps: list[int]
     example_count: int
     judge_train_size: int | None
     judge_epochs: int
@@ -83,11 +81,6 @@ class AblationRun(ZemouriRun):
             distinct(name, getattr(self, name), minimum=0)
         if 0.0 not in self.betas:
             raise problem("betas", self.betas, "must include 0.0 (every claim compares with beta = 0)")
-        distinct("focus_seeds", self.focus_seeds, empty=True, minimum=0)
-        distinct("focus_n_dis", self.focus_n_dis, empty=True, minimum=1)
-        distinct("focus_step2_steps", self.focus_step2_steps, empty=True, minimum=1)
-        distinct("pilot_betas", self.pilot_betas, empty=True, minimum=0)
-        distinct("pilot_steps", self.pilot_steps, empty=True, minimum=1)
         at_least("example_count", self.example_count, 1)
         at_least("judge_train_size", self.judge_train_size, 1, optional=True)
         at_least("judge_epochs", self.judge_epochs, 1)
@@ -96,6 +89,39 @@ class AblationRun(ZemouriRun):
         return {**super().configure(),
                 "judge": DomainClassifierConfig(self.datasets[0], train_size=self.judge_train_size,
                                                 epochs=self.judge_epochs)}
+
+    @property
+    def evidence(self) -> str:
+        """The table the claims read (``claims.csv``'s ``evidence``)."""
+        return f"{self.stem}/metrics.csv"
+
+
+@dataclass(frozen=True)
+class BetaThresholdsRun(AblationRun):
+    """Notebook 07: the beta claims (B0-B4) where they are, MNIST at K_z = 2 and gamma = 0: the
+    sweep's seeds and ``focus_seeds``, again at each n_dis of ``focus_n_dis`` and each budget of
+    ``focus_step2_steps``, and the budget pilot."""
+
+    stem: ClassVar[str] = "07_beta_thresholds"
+    claim_letters: ClassVar[tuple[str, ...]] = ("B",)
+    focus_seeds: list[int]
+    focus_n_dis: list[int]
+    focus_step2_steps: list[int]
+    pilot_betas: list[float]
+    pilot_steps: list[int]
+
+    def check(self):
+        super().check()
+        for name, value, needed in (("datasets", self.datasets, FOCUS), ("latent_sizes", self.latent_sizes,
+                                    FOCUS_LATENT_SIZE), ("gammas", self.gammas, 0.0)):
+            if needed not in value:
+                raise problem(name, value, f"must include {needed!r} (the beta claims read {FOCUS} at "
+                                           f"K_z = {FOCUS_LATENT_SIZE}, gamma = 0)")
+        distinct("focus_seeds", self.focus_seeds, empty=True, minimum=0)
+        distinct("focus_n_dis", self.focus_n_dis, empty=True, minimum=1)
+        distinct("focus_step2_steps", self.focus_step2_steps, empty=True, minimum=1)
+        distinct("pilot_betas", self.pilot_betas, empty=True, minimum=0)
+        distinct("pilot_steps", self.pilot_steps, empty=True, minimum=1)
 
 
 @dataclass(frozen=True)
