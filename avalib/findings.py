@@ -15,6 +15,7 @@ the table it comes from.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -159,7 +160,19 @@ def records(root: Path) -> pd.DataFrame:
                 for (_, row), earlier, later_row in zip(frame.iterrows(), is_earlier, is_later)
                 if not (later_row and tuple(row[key]) in replaced)]
         frame = pd.DataFrame(rows, columns=RECORD_COLUMNS)
-    return frame.reset_index(drop=True)
+    return _latest_runs(root, frame, key).reset_index(drop=True)
+
+
+def _latest_runs(root: Path, frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """Where two tables judge the same cell and neither judges the other's again (a claim that
+    moved to another notebook, whose former notebook's committed run predates the move), the
+    cell of the run that finished last (``provenance.json``'s ``ended_utc``) is kept."""
+    ended = {}
+    for table in frame["table"].unique():
+        path = root / table.split("/")[0] / "provenance.json"
+        ended[table] = json.loads(path.read_text()).get("ended_utc", "") if path.exists() else ""
+    latest = frame.assign(ended=frame["table"].map(ended)).groupby(key, sort=False)["ended"].transform("max")
+    return frame[frame["table"].map(ended).eq(latest)]
 
 
 def row_labels(frame: pd.DataFrame) -> pd.Series:

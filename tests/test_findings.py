@@ -1,6 +1,7 @@
 """The front page's answers: records typed from the claims tables, sentences whose every number is
 in a committed file, the main claims found, and the page short enough to read."""
 
+import json
 import re
 from pathlib import Path
 
@@ -87,6 +88,19 @@ def test_records_are_typed_with_plain_conditions_and_kinds(tmp_path):
     assert list(frame["kind"]) == ["holds", "diverged", "inconclusive"]
     assert list(findings.cell_marks(frame)) == ["+", "", ""]
     assert list(findings.matrix(frame).loc["4: X beats Y"]) == ["holds+", "diverged", "inconclusive"]
+
+
+def test_a_cell_two_runs_judge_is_the_latest_runs(tmp_path):
+    """A claim that moved to another notebook: the former notebook's older run still lists it."""
+    for folder, verdict, ended in (("03_x", "holds", "2026-01-01T00:00:00"), ("07_y", "does not hold",
+                                                                              "2026-02-01T00:00:00")):
+        (tmp_path / folder).mkdir()
+        claims.claims_frame([claims.Claim(answers.ZEMOURI, "4.4 (B3)", "beta = 0.1 loses labels", "m", "t",
+                                          verdict, f"{folder}/metrics.csv", "", seeds=3)]).to_csv(
+            tmp_path / folder / "claims.csv", index=False)
+        (tmp_path / folder / "provenance.json").write_text(json.dumps({"ended_utc": ended}))
+    frame = findings.records(tmp_path)
+    assert list(frame["kind"]) == ["does not hold"] and list(frame["table"]) == ["07_y/claims.csv"]
 
 
 def test_zemouri_findings_read_the_cifar10_summary_of_section_4_5s_notebook_first(tmp_path):
