@@ -44,6 +44,11 @@ def section_4_5(base: ZemouriConfig, seed: int, step2_steps: int) -> ZemouriConf
                                beta=0.001, gamma=0.0, warmup_steps=0, step2_steps=step2_steps, seed=seed)
 
 
+def configs(base: ZemouriConfig, seeds, step2_steps: int) -> list[ZemouriConfig]:
+    """Section 4.5's setting (``section_4_5``) at every seed: what each fan-out's units train."""
+    return [section_4_5(base, seed, step2_steps) for seed in seeds]
+
+
 def plain_vae_epochs(config: ZemouriConfig) -> int:
     """Epochs of the plain VAE: step 1's epochs plus the epochs step 2's iterations amount to."""
     images = len(trainer.training_images(config))
@@ -95,23 +100,22 @@ def score(config: ZemouriConfig, model: str, judge_config: DomainClassifierConfi
 
 def training_units(base: ZemouriConfig, seeds, step2_steps: int) -> list[Part]:
     """The units that need no judge (``avalib.fanout.Part``): every seed's step 1 and plain VAE."""
-    configs = [section_4_5(base, seed, step2_steps) for seed in seeds]
-    return [(units.step1, [{"config": c.stage("step1")} for c in configs], None),
-            (plain_vae, [{"config": c} for c in configs], None)]
+    settings = configs(base, seeds, step2_steps)
+    return [(units.step1, [{"config": c.stage("step1")} for c in settings], None),
+            (plain_vae, [{"config": c} for c in settings], None)]
 
 
 def setting_units(base: ZemouriConfig, seeds, step2_steps: int) -> Part:
     """Zemouri's step 2 (Algorithm 2) at every seed, on the step-1 models of ``training_units``."""
-    return units.setting, [{"config": section_4_5(base, seed, step2_steps)} for seed in seeds], None
+    return units.setting, [{"config": c} for c in configs(base, seeds, step2_steps)], None
 
 
 def scoring_units(base: ZemouriConfig, seeds, step2_steps: int, judge_config: DomainClassifierConfig,
                   test_count: int, example_count: int, models=MODELS) -> Part:
     """``models`` at every seed, scored (``score``) on the trained networks of ``training_units``
     and ``setting_units``."""
-    return score, [{"config": section_4_5(base, seed, step2_steps), "model": m, "judge_config": judge_config,
-                    "test_count": test_count, "example_count": example_count}
-                   for seed in seeds for m in models], None
+    return score, [{"config": c, "model": m, "judge_config": judge_config, "test_count": test_count,
+                    "example_count": example_count} for c in configs(base, seeds, step2_steps) for m in models], None
 
 
 def results(scored: list[dict], seeds, test_count: int, example_count: int):
