@@ -101,6 +101,8 @@ def test_notebook_06_runs_section_4_5_and_the_survey_rows(tmp_path, monkeypatch)
     assert (summary.seeds == 2).all() and summary.judge_test_accuracy.between(0, 1).all()
     surveys = pd.read_csv(folder / "runs.csv")
     assert sorted(set(surveys.model)) == ["GAN", "VAE"] and set(surveys.dataset) == {"cifar10"}
+    inception = pd.read_csv(folder / "inception_score_vs_paper.csv")
+    assert set(inception.dataset) == {"CIFAR-10"}          # the paper's Table 3 where measured here
     claims = pd.read_csv(folder / "claims.csv")
     assert set(claims.evidence.str.split("/").str[0]) == {"06_cifar10"}
     assert set(claims.paper) == {"Kapoor et al. (GANs and VAEs study)", "Aymen (2023)"}

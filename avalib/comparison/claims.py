@@ -147,7 +147,7 @@ def inception_table(runs: pd.DataFrame, judges: pd.DataFrame | None = None, stem
     """Aymen (2023)'s claim "GAN > VAE" per dataset of its Table 3 (Welch t over seeds, Holm over
     datasets), and the table that shows it: Table 3 beside our classifier Inception Score (mean
     +- SD over seeds) and, from ``judges`` (``accuracy_table``), the test accuracy of the judge that
-    gave it. Their IS used Inception-v3, ours a domain classifier with 10 classes, on another scale:
+    gave it, on the datasets ``runs`` measured. Their IS used Inception-v3, ours a domain classifier with 10 classes, on another scale:
     only the ordering compares; ours is the claim's verdict in words."""
     table = summary(runs).reset_index()
     names = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
@@ -158,6 +158,7 @@ def inception_table(runs: pd.DataFrame, judges: pd.DataFrame | None = None, stem
                          "our_sd": table.classifier_inception_score_sd,
                          "judge_test_accuracy": table.dataset.map(accuracy)})
     merged = PAPER_INCEPTION_SCORES.merge(ours, on=["dataset", "model"], how="outer")
+    merged = merged[merged.dataset.isin(ours.dataset)]             # the datasets measured here
     datasets = [d for d in dict.fromkeys(runs.dataset)
                 if {"GAN", "VAE"} <= set(runs[runs.dataset == d].model)]
     tests = [rule.compare(_values(runs, d, "GAN", "classifier_inception_score"),
