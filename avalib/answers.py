@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from avalib.cifar10 import Cifar10Run
 from avalib.claims import EQUIVALENT, FAILS, HOLDS, INCONCLUSIVE
-from avalib.findings import DIVERGED, SURVEYS, plain, studies
+from avalib.findings import DIVERGED, SURVEYS, plain, run_ended, studies
 from avalib.nguyen.report import AUTHORS_RUN_TO_RUN_SPREAD
 from avalib.plotting import words
 
@@ -169,11 +168,10 @@ def zemouri(root: Path, frame: pd.DataFrame) -> list[str]:
                     sentence += (f"; {len(diverged)} of {len(curves.drop_duplicates(['dataset', 'Kz', 'seed']))} "
                                  f"of its longer learning curves diverged ({named})")
             sentences.append(sentence + ".")
-    # Section 4.5's notebook's table; another notebook's of that name (a run from before 06
-    # existed) only where 06 has none.
-    paths = sorted(root.glob("*/cifar10_summary.csv"), key=lambda path: path.parent.name != Cifar10Run.stem)
+    # Of two notebooks' tables of that name (a table that moved), the latest run's (run_ended).
+    paths = sorted(root.glob("*/cifar10_summary.csv"), key=lambda path: run_ended(path.parent))
     if paths:
-        cifar = pd.read_csv(paths[0], index_col=0)
+        cifar = pd.read_csv(paths[-1], index_col=0)
         compared = cifar[cifar["compares_the_models"].astype(str).eq("True")]
         listed = _and(f"{words(metric)} {number(row.zemouri_mean)} vs {number(row.plain_vae_mean)}"
                       for metric, row in compared.iterrows())

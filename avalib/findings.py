@@ -163,14 +163,17 @@ def records(root: Path) -> pd.DataFrame:
     return _latest_runs(root, frame, key).reset_index(drop=True)
 
 
+def run_ended(folder: Path) -> str:
+    """When the run in ``folder`` finished (``provenance.json``'s ``ended_utc``; "" for none)."""
+    path = folder / "provenance.json"
+    return json.loads(path.read_text()).get("ended_utc", "") if path.exists() else ""
+
+
 def _latest_runs(root: Path, frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     """Where two tables judge the same cell and neither judges the other's again (a claim that
     moved to another notebook, whose former notebook's committed run predates the move), the
     cell of the run that finished last (``provenance.json``'s ``ended_utc``) is kept."""
-    ended = {}
-    for table in frame["table"].unique():
-        path = root / table.split("/")[0] / "provenance.json"
-        ended[table] = json.loads(path.read_text()).get("ended_utc", "") if path.exists() else ""
+    ended = {table: run_ended(root / table.split("/")[0]) for table in frame["table"].unique()}
     latest = frame.assign(ended=frame["table"].map(ended)).groupby(key, sort=False)["ended"].transform("max")
     return frame[frame["table"].map(ended).eq(latest)]
 

@@ -104,8 +104,8 @@ def test_a_cell_two_runs_judge_is_the_latest_runs(tmp_path):
 
 
 def test_zemouri_findings_read_the_cifar10_summary_of_section_4_5s_notebook_first(tmp_path):
-    """Notebook 06's summary is read; another notebook's file of that name (an older run) only
-    where 06 has none."""
+    """The latest run's summary is read (06's); another notebook's file of that name (an older run)
+    only where 06 has none."""
     (tmp_path / "03_x").mkdir()
     (tmp_path / "06_cifar10").mkdir()
     table = claims.claims_frame([claims.Claim(answers.ZEMOURI, "4.4 (A)", "K_z = 100 is better", "m", "paired t",
@@ -116,6 +116,8 @@ def test_zemouri_findings_read_the_cifar10_summary_of_section_4_5s_notebook_firs
                             "judge_test_accuracy": [0.7961, 0.7961], "compares_the_models": [True, False]})
     summary.to_csv(tmp_path / "06_cifar10" / "cifar10_summary.csv", index=False)
     summary.assign(zemouri_mean=9.0).to_csv(tmp_path / "03_x" / "cifar10_summary.csv", index=False)
+    for folder, ended in (("03_x", "2026-01-01T00:00:00"), ("06_cifar10", "2026-02-01T00:00:00")):
+        (tmp_path / folder / "provenance.json").write_text(json.dumps({"ended_utc": ended}))
     said = answers.findings(tmp_path, findings.records(tmp_path))[answers.ZEMOURI]
     assert said[-1] == ("On CIFAR-10 (section 4.5, Fig. 10), Zemouri's model against a plain VAE of the same "
                         "networks, mean over 3 seeds: pixel MSE 0.0312 vs 0.0401 (the judge's test accuracy: 0.7961).")
