@@ -102,14 +102,15 @@ notebooks: $(addprefix notebook-,$(STEMS))
 
 # Under make reproduce a notebook waits for the one whose units it reuses, so no unit is computed
 # twice by two notebooks at once: 03 trains on 02's step-1 models, 04 judges with 03's judges, 07
-# retrains none of 03's MNIST settings, and 05 builds on 03's published run (alone, 05 stops,
-# naming the command, when there is none).
+# retrains none of 03's MNIST settings, and 05 builds on 03's published run, 08 on 04's (alone,
+# 05 or 08 stops, naming the command, when there is none).
 # (a prerequisite only where it is among STEMS: make reproduce STEMS='03_... 05_...' runs a subset)
 AFTER = $(if $(filter notebooks,$(MAKECMDGOALS)),$(if $(filter $(1),$(STEMS)),notebook-$(1)))
 notebook-03_beta_gamma_ablation: | $(call AFTER,02_latent_space)
 notebook-04_vae_vs_gan: | $(call AFTER,03_beta_gamma_ablation)
 notebook-05_zemouri_more_seeds: | $(call AFTER,03_beta_gamma_ablation)
 notebook-07_beta_thresholds: | $(call AFTER,03_beta_gamma_ablation)
+notebook-08_ava_more_seeds: | $(call AFTER,04_vae_vs_gan)
 
 # One notebook, safely (avalib/runs.py): parameters checked before a kernel starts, then run in
 # build/staging/ and published whole only on success (the front page follows, except under make

@@ -125,6 +125,23 @@ def _model_records(folder: str, paper: str, section: str, table: pd.DataFrame) -
         "evidence": f"{folder}/{MODEL_TABLE}", "table": f"{folder}/{MODEL_TABLE}"})
 
 
+def _judged_again(part: pd.DataFrame, frame: pd.DataFrame, folder: str, again: list) -> pd.DataFrame:
+    """``part`` (the records of ``frame``) where ``frame`` has an earlier table's verdicts
+    (``verdict_in_NN``): (NN, part) is added to ``again`` (its cells replace that table's), and a
+    cell whose seeds or kind moved is marked as judged again in ``folder``, with the earlier kind
+    and seeds in ``earlier_*`` (a cell judged on the same seeds to the same kind is not marked)."""
+    for column in frame.columns:
+        if found := AGAIN.match(column):
+            earlier_kind = frame[column].map(kind).to_numpy()
+            earlier_seeds = _column(frame, f"seeds_in_{found[1]}").astype(str).to_numpy()
+            moved = (earlier_kind != part["kind"].to_numpy()) | (earlier_seeds != part["seeds"].astype(str).to_numpy())
+            part["judged_again_in"] = pd.Series(folder, index=part.index).where(moved, "")
+            part["earlier_kind"] = pd.Series(earlier_kind, index=part.index).where(moved, "")
+            part["earlier_seeds"] = pd.Series(earlier_seeds, index=part.index).where(moved, "")
+            again.append((found[1], part))
+    return part
+
+
 def records(root: Path) -> pd.DataFrame:
     """Every claim x condition cell of every claims table under ``root``, final verdicts only:
     where a later table judges an earlier one's claim again (its ``verdict_in_NN`` column), the
@@ -139,15 +156,9 @@ def records(root: Path) -> pd.DataFrame:
         if models.any():
             first = frame[models].iloc[0]
             table = pd.read_csv(path.parent / MODEL_TABLE, keep_default_na=False, dtype=str)
-            parts.append(_model_records(folder, first["paper"], first["section"], table))
-        part = _table_records(folder, frame[~models])
-        for column in frame.columns:
-            if found := AGAIN.match(column):
-                part["judged_again_in"] = folder
-                part["earlier_kind"] = frame.loc[~models, column].map(kind)
-                part["earlier_seeds"] = _column(frame[~models], f"seeds_in_{found[1]}")
-                again.append((found[1], part))
-        parts.append(part)
+            parts.append(_judged_again(_model_records(folder, first["paper"], first["section"], table),
+                                       table, folder, again))
+        parts.append(_judged_again(_table_records(folder, frame[~models]), frame[~models], folder, again))
     frame = pd.concat(parts, ignore_index=True)[RECORD_COLUMNS] if parts else pd.DataFrame(columns=RECORD_COLUMNS)
     key = ["paper", "claim", "condition", "measure", "dataset"]
     for number, later in again:

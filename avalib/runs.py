@@ -40,7 +40,8 @@ RUNS = {"00_datasets": "avalib.parameters:DatasetsRun",
         "04_vae_vs_gan": "avalib.comparison.run:ComparisonRun",
         "05_zemouri_more_seeds": "avalib.zemouri.run:MoreSeedsRun",
         "06_cifar10": "avalib.cifar10:Cifar10Run",
-        "07_beta_thresholds": "avalib.zemouri.run:BetaThresholdsRun"}
+        "07_beta_thresholds": "avalib.zemouri.run:BetaThresholdsRun",
+        "08_ava_more_seeds": "avalib.comparison.run:MoreAvaSeedsRun"}
 
 
 def run_class(stem: str):

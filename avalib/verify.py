@@ -161,6 +161,23 @@ def same_runs(first: Path, second: Path) -> list[str]:
     return differences
 
 
+def beside(made: list[dict], theirs: pd.DataFrame, number: str) -> pd.DataFrame:
+    """The units ``made`` here (``cache.recorded``'s rows) beside notebook ``number``'s
+    fingerprint of the same key (its ``fingerprints.csv``): unit, key, fingerprint_in_<number>,
+    fingerprint_here, same. A unit whose key that notebook never listed (its code, data or numerics
+    differ) has no fingerprint there and is not the same."""
+    here = pd.DataFrame(made, columns=["unit", "key", "fingerprint"]).drop_duplicates("key")
+    table = here.merge(theirs[["key", "fingerprint"]].drop_duplicates("key"), on="key", how="left",
+                       suffixes=("_here", f"_in_{number}"))
+    table["same"] = table["fingerprint_here"] == table[f"fingerprint_in_{number}"]
+    return table[["unit", "key", f"fingerprint_in_{number}", "fingerprint_here", "same"]]
+
+
+def same_computation(compared: pd.DataFrame) -> bool:
+    """Whether every unit of a ``beside`` table is the other notebook's bit for bit."""
+    return bool(len(compared)) and bool(compared["same"].all())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", default="3", help="units per notebook, or 'all' (default 3)")

@@ -108,18 +108,13 @@ def run_cost(config: ComparisonConfig, **_) -> float:
 
 
 def comparison_units(models, datasets, seeds, base: ComparisonConfig, judge_config: DomainClassifierConfig,
-                     sample_count: int, first_seed_only=(), focus: tuple = ((), (), ())) -> Part:
+                     sample_count: int, first_seed_only=()) -> Part:
     """The units (``avalib.fanout.Part``: ``score_run``, its keys, ``run_cost``) of every
-    (dataset, model, seed), the ``first_seed_only`` models at the first seed, and ``focus`` =
-    (datasets, models, seeds): those models on those datasets at those further seeds."""
-    focus_datasets, focus_models, focus_seeds = focus
+    (dataset, model, seed) and the ``first_seed_only`` models at the first seed."""
     configs = [dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
                for dataset in datasets
                for name, its_seeds in [*((m, seeds) for m in models), *((m, seeds[:1]) for m in first_seed_only)]
                for seed in its_seeds]
-    configs += [dataclasses.replace(base, model=name, dataset=dataset, seed=seed)
-                for dataset in datasets if dataset in focus_datasets
-                for name in focus_models for seed in focus_seeds if seed not in seeds]
     return score_run, [{"config": c, "judge_config": judge_config, "sample_count": sample_count}
                        for c in configs], run_cost
 
@@ -137,13 +132,12 @@ def comparison_results(keys: list[dict], units: list[dict], models, seeds):
 
 def run_comparison(models, datasets, seeds, base: ComparisonConfig,
                    judge_config: DomainClassifierConfig, sample_count: int,
-                   scheduler: str | None = None, threads: int = 1, first_seed_only=(),
-                   focus: tuple = ((), (), ())):
+                   scheduler: str | None = None, threads: int = 1, first_seed_only=()):
     """Train and score every unit of ``comparison_units`` on ``scheduler`` (``avalib.fanout``),
     the judges first. Returns ``comparison_results``."""
     train_judges(judge_config, datasets, scheduler, threads)
     function, keys, cost = comparison_units(models, datasets, seeds, base, judge_config, sample_count,
-                                            first_seed_only, focus)
+                                            first_seed_only)
     units = compute(function, keys, scheduler, threads, "comparison runs", cost=cost)
     return comparison_results(keys, units, models, seeds)
 

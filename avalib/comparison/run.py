@@ -1,5 +1,5 @@
 """Notebook 04's parameters (``avalib.parameters``): which models, datasets and seeds the
-VAE-vs-GAN table trains, and at what budget."""
+VAE-vs-GAN table trains, and at what budget; notebook 08's: which of 04's models get more seeds."""
 
 from __future__ import annotations
 
@@ -21,9 +21,6 @@ class ComparisonRun(Run):
     models: list[str]
     lean_twins: list[str]
     seeds: list[int]
-    focus_datasets: list[str]
-    focus_models: list[str]
-    focus_seeds: list[int]
     train_size: int | None
     epochs: int
     latent_size: int
@@ -41,9 +38,6 @@ class ComparisonRun(Run):
         distinct("models", self.models, TRAINERS)
         distinct("lean_twins", self.lean_twins, TRAINERS, empty=True)
         distinct("seeds", self.seeds, minimum=0)
-        distinct("focus_datasets", self.focus_datasets, self.datasets, empty=True)
-        distinct("focus_models", self.focus_models, self.models, empty=True)
-        distinct("focus_seeds", self.focus_seeds, minimum=0, empty=True)
         at_least("train_size", self.train_size, 1, optional=True)
         at_least("test_size", self.test_size, 1)
         at_least("judge_train_size", self.judge_train_size, 1, optional=True)
@@ -54,3 +48,21 @@ class ComparisonRun(Run):
                                          latent_size=self.latent_size, device=self.device),
                 "judge": DomainClassifierConfig(self.datasets[0], train_size=self.judge_train_size,
                                                 epochs=self.judge_epochs)}
+
+
+@dataclass(frozen=True)
+class MoreAvaSeedsRun(Run):
+    """Notebook 08: ``focus_models`` on ``focus_datasets`` at ``focus_seeds``, with notebook 04's
+    own configs (its ``provenance.json``), so that only these are parameters."""
+
+    stem: ClassVar[str] = "08_ava_more_seeds"
+    focus_datasets: list[str]
+    focus_models: list[str]
+    focus_seeds: list[int]
+    threads: int
+    scheduler: str | None
+
+    def check(self):
+        distinct("focus_datasets", self.focus_datasets, labelled_datasets())
+        distinct("focus_models", self.focus_models, TRAINERS)
+        distinct("focus_seeds", self.focus_seeds, minimum=0)

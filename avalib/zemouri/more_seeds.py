@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from avalib import cache
+from avalib import cache, verify
+from avalib.verify import same_computation  # noqa: F401 (notebook 05 asks it)
 from avalib.claims import INCONCLUSIVE
 from avalib.download import REPOSITORY_ROOT
 from avalib.zemouri import experiment
@@ -156,16 +157,7 @@ def fingerprints_compared(source: Source, check: ZemouriConfig, scheduler: str |
     run = source.run
     with cache.recorded() as made:                       # 03's units (kept: 05 lists them too)
         experiment.sweep([check], run.test_size, run.example_count, run.judge, scheduler, threads)
-    here = pd.DataFrame(made, columns=["unit", "key", "fingerprint"]).drop_duplicates("key")
-    theirs = source.fingerprints[["key", "fingerprint"]].drop_duplicates("key")
-    table = here.merge(theirs, on="key", how="left", suffixes=("_here", "_in_03"))
-    table["same"] = table["fingerprint_here"] == table["fingerprint_in_03"]
-    return table[["unit", "key", "fingerprint_in_03", "fingerprint_here", "same"]]
-
-
-def same_computation(compared: pd.DataFrame) -> bool:
-    """Whether every unit of ``fingerprints_compared`` is notebook 03's bit for bit."""
-    return bool(len(compared)) and bool(compared["same"].all())
+    return verify.beside(made, source.fingerprints, "03")
 
 
 def plan(chosen: pd.DataFrame, source: Source, complete_blocks: bool = True
