@@ -102,6 +102,21 @@ def earlier_results(stem: str, profile: str) -> Path:
                             f"run `make notebook-{stem} PROFILE={profile}` first")
 
 
+def earlier_run(folder: Path, run_class) -> tuple[Any, str, pd.DataFrame]:
+    """The finished run in ``folder`` (``earlier_results``) as (its ``run_class``, built from its
+    ``provenance.json``'s parameters; its git commit; its ``fingerprints.csv``, empty where none)."""
+    provenance = json.loads((folder / "provenance.json").read_text())
+    recorded = provenance["parameters"]
+    prints = folder / "fingerprints.csv"
+    return (run_class(**{name: recorded[name] for name in run_class.parameter_names()}), provenance["git_commit"],
+            pd.read_csv(prints) if prints.exists() else pd.DataFrame(columns=["unit", "key", "fingerprint"]))
+
+
+def relative(folder: Path) -> str:
+    """``folder`` relative to the repository (provenance never holds a machine's paths)."""
+    return os.path.relpath(folder, REPOSITORY_ROOT)
+
+
 def _git_commit() -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPOSITORY_ROOT, text=True,

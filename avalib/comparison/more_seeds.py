@@ -9,8 +9,6 @@ focus variants here, so no within-seed comparison mixes two machines."""
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +17,7 @@ from avalib import cache, verify
 from avalib.comparison import claims, experiment
 from avalib.comparison.run import ComparisonRun
 from avalib.comparison.trainer import ComparisonConfig
-from avalib.download import REPOSITORY_ROOT
+from avalib.results import earlier_run, relative
 
 SOURCE = ComparisonRun.stem
 NUMBER = SOURCE[:2]
@@ -41,18 +39,13 @@ class Source:
 
     @classmethod
     def read(cls, folder: Path) -> "Source":
-        provenance = json.loads((folder / "provenance.json").read_text())
-        recorded = provenance["parameters"]
-        run = ComparisonRun(**{name: recorded[name] for name in ComparisonRun.parameter_names()})
-        prints = folder / "fingerprints.csv"
+        run, commit, fingerprints = earlier_run(folder, ComparisonRun)
         return cls(folder, run, pd.read_csv(folder / "runs.csv"), pd.read_csv(folder / "ava_claims.csv"),
-                   provenance["git_commit"],
-                   pd.read_csv(prints) if prints.exists() else pd.DataFrame(columns=["unit", "key", "fingerprint"]))
+                   commit, fingerprints)
 
     @property
     def where(self) -> str:
-        """The folder, relative to the repository (provenance never holds a machine's paths)."""
-        return os.path.relpath(self.folder, REPOSITORY_ROOT)
+        return relative(self.folder)
 
     def summary(self) -> pd.Series:
         return pd.Series({"folder": self.where, "datasets": ", ".join(self.run.datasets),

@@ -18,9 +18,7 @@ beta = 0 settings) is judged on them too.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import os
 import re
 from pathlib import Path
 
@@ -29,7 +27,7 @@ import pandas as pd
 from avalib import cache, verify
 from avalib.verify import same_computation  # noqa: F401 (notebook 05 asks it)
 from avalib.claims import INCONCLUSIVE
-from avalib.download import REPOSITORY_ROOT
+from avalib.results import earlier_run, relative
 from avalib.zemouri import experiment
 from avalib.zemouri.claims import RESTORED, verdicts
 from avalib.zemouri.focus import CLAIM_SETTINGS, FOCUS, LARGE_BETAS
@@ -56,22 +54,17 @@ class Source:
 
     @classmethod
     def read(cls, folder: Path) -> "Source":
-        provenance = json.loads((folder / "provenance.json").read_text())
-        recorded = provenance["parameters"]
-        run = AblationRun(**{name: recorded[name] for name in AblationRun.parameter_names()})
+        run, commit, fingerprints = earlier_run(folder, AblationRun)
         metrics = pd.read_csv(folder / "metrics.csv")
         pilot_file = folder / "budget_pilot.csv"
         pilot = pd.read_csv(pilot_file) if pilot_file.exists() else pd.DataFrame()
         measured = experiment.judged_rows(metrics, pilot, _pilot_steps(run))
-        prints = folder / "fingerprints.csv"
         claims = pd.read_csv(folder / "claims.csv").fillna({"condition": ""})
-        return cls(folder, run, claims, measured, provenance["git_commit"],
-                   pd.read_csv(prints) if prints.exists() else pd.DataFrame(columns=["unit", "key", "fingerprint"]))
+        return cls(folder, run, claims, measured, commit, fingerprints)
 
     @property
     def where(self) -> str:
-        """The folder, relative to the repository (provenance never holds a machine's paths)."""
-        return os.path.relpath(self.folder, REPOSITORY_ROOT)
+        return relative(self.folder)
 
     def summary(self) -> pd.Series:
         """What the pooled claims build on, in a few numbers."""
