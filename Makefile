@@ -131,12 +131,15 @@ verify: data
 # build/): tests/expected/<stem>.ipynb is the notebook with the smoke parameters injected and the
 # expected outputs of its cells tagged nbval-check-output, which nbval compares (to 2 decimals).
 SMOKE_ENV = AVALIB_RESULTS_DIR=$(CURDIR)/$(SMOKE)/results AVALIB_CACHE_DIR=$(CURDIR)/$(SMOKE)/cache
-# qemu-x86_64 (Debian's qemu-user) runs tests/test_emulated_cpu.py: installed with apt when absent and root.
+# Tools some tests need, apt-installed when absent where this is root (else those tests are
+# skipped, said once): qemu-user for the emulated-CPU tests, Chromium for the site's browser tests.
+APT_TOOL = command -v $(1) >/dev/null || { [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null && \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(2) \
+    >"$${TMPDIR:-/tmp}/avalib-$(2)-apt.log" 2>&1 && echo "make test: installed $(2) with apt"; } || \
+  echo "make test: $(2) is not installed and apt cannot install it here: $(3) skipped"
 test: data
-	@command -v qemu-x86_64 >/dev/null || { [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends qemu-user \
-	    >"$${TMPDIR:-/tmp}/avalib-qemu-apt.log" 2>&1 && echo "make test: installed qemu-user with apt"; } || \
-	  echo "make test: qemu-user is not installed and apt cannot install it here: the emulated-CPU tests are skipped"
+	@$(call APT_TOOL,qemu-x86_64,qemu-user,the emulated-CPU tests are)
+	@$(call APT_TOOL,chromium,chromium,the site's browser tests are)
 	rm -rf $(SMOKE) && mkdir -p $(SMOKE)
 	$(SMOKE_ENV) $(PY) -m pytest tests --nbval-lax --nbval-sanitize-with tests/expected/sanitize.cfg
 
